@@ -1,0 +1,99 @@
+"""Backbones: a registry of built-ins, plus a user's own via ``module:Class`` or the entry-point group
+``fewshot_nsl.backbones``.
+
+Example:
+    >>> from fewshot_nsl import backbones
+    >>> net = backbones.build("cnn4", nsl="dynamic-dns")
+    >>> net.feature_dim((3, 84, 84))
+    1600
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any, Callable
+
+from torch import nn
+
+from ..errors import ConfigError
+from ..layers.factory import NSOptions
+from ..registry import Registry
+from .base import Backbone, WrappedBackbone
+
+BACKBONES: Registry[Callable[..., nn.Module]] = Registry("backbone")
+register_backbone = BACKBONES.register
+ENTRY_POINT_GROUP = "fewshot_nsl.backbones"
+
+__all__ = ["BACKBONES", "Backbone", "WrappedBackbone", "build", "register_backbone", "available"]
+
+
+def _entry_point(name: str) -> Callable[..., nn.Module] | None:
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            return ep.load()
+    return None
+
+
+def _import_target(target: str) -> Callable[..., nn.Module]:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"backbone {target!r}: cannot import module {module_name!r} ({exc})") from None
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(f"backbone {target!r}: module {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _resolve(name: str) -> Callable[..., nn.Module]:
+    from . import cnn4, cnn9  # noqa: F401  (register the built-ins)
+
+    if ":" in name:
+        return _import_target(name)
+    if name in BACKBONES:
+        return BACKBONES.get(name)
+    found = _entry_point(name)
+    if found is not None:
+        return found
+    return BACKBONES.get(name)  # raises with the closest known names
+
+
+def available() -> list[str]:
+    """Names of the built-in and entry-point backbones."""
+    from importlib.metadata import entry_points
+
+    from . import cnn4, cnn9  # noqa: F401
+
+    return sorted(set(BACKBONES.names()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def build(name: str, in_channels: int = 3, **options: Any) -> Backbone:
+    """Build backbone ``name`` (a registered name, an entry point, or ``package.module:Class``).
+
+    NS options (``nsl``, ``param``, ``learn_shape``, ``plain_first_layer``, ``dns_init``) go to the built-in
+    backbones; a user's factory receives the options its signature accepts (``in_channels`` and any
+    ``**kwargs``), and a user's module is wrapped to offer ``forward_map``/``feature_dim``.
+    """
+    factory = _resolve(name)
+    ns_keys = {"nsl", "param", "learn_shape", "plain_first_layer", "dns_init"}
+    ns = {k: v for k, v in options.items() if k in ns_keys and v is not None}
+    rest = {k: v for k, v in options.items() if k not in ns_keys}
+    if getattr(factory, "accepts_ns_options", False):
+        module = factory(in_channels=in_channels, ns=NSOptions(**ns), **rest)
+    else:
+        if ns.get("nsl", "none") != "none":
+            raise ConfigError(f"backbone {name!r} does not support nsl={ns['nsl']!r}; use cnn4 or cnn9")
+        params = inspect.signature(factory).parameters
+        takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        kwargs = {"in_channels": in_channels, **rest}
+        kwargs = {k: v for k, v in kwargs.items() if takes_kwargs or k in params}
+        module = factory(**kwargs)
+    if not isinstance(module, nn.Module):
+        raise ConfigError(f"backbone {name!r} did not return an nn.Module (got {type(module).__name__})")
+    return module if isinstance(module, Backbone) else WrappedBackbone(module)

@@ -1,0 +1,48 @@
+"""CNN-4 (Conv-4): 4 x [conv3x3 -> 64, BN, ReLU, maxpool 2]; 84x84 -> 64x5x5 -> 1600 features."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..layers.factory import ConvFactory, NSOptions
+from . import register_backbone
+from .base import Backbone
+
+
+def conv_block(factory: ConvFactory, in_channels: int, out_channels: int, pool: bool = True) -> nn.Sequential:
+    """[conv3x3 (plain or NS), BN, ReLU, (maxpool 2)]."""
+    layers: list[nn.Module] = [
+        factory.conv(in_channels, out_channels),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    ]
+    if pool:
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+@register_backbone("cnn4")
+class CNN4(Backbone):
+    """The classic Conv-4 of few-shot learning; every conv can be an NS conv (NSL_SPEC §8.1).
+
+    Args:
+        in_channels: 3 for RGB, 1 for Omniglot.
+        ns: which convolutions to use (:class:`NSOptions`).
+        width: channels of every block (64 as in the paper; MAML used 32).
+        depth: number of blocks (4).
+    """
+
+    accepts_ns_options = True
+    pooling = "flatten"
+
+    def __init__(self, in_channels: int = 3, ns: NSOptions = NSOptions(), width: int = 64, depth: int = 4) -> None:
+        super().__init__()
+        self.ns_options = ns
+        self.convs = ConvFactory(ns)
+        channels = [in_channels] + [width] * depth
+        self.blocks = nn.Sequential(*[conv_block(self.convs, channels[i], channels[i + 1]) for i in range(depth)])
+
+    def forward_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, width, H / 2^depth, W / 2^depth)."""
+        return self.blocks(x)

@@ -1,0 +1,49 @@
+"""CNN-9 (NSL_SPEC §8.1, our choice): plain stem + 3 stages x 3 NS convs (64/128/256), global average pool."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..layers.factory import ConvFactory, NSOptions
+from . import register_backbone
+from .base import Backbone
+
+
+@register_backbone("cnn9")
+class CNN9(Backbone):
+    """The CIFAR network of the released NSL code adapted to 84x84 and doubled in width.
+
+    stem conv3x3(C -> 64), BN, ReLU, maxpool (84 -> 42); stages of 3 x [conv3x3, BN, ReLU] with widths
+    64 / 128 / 256, each followed by maxpool (42 -> 21 -> 10 -> 5); global average pool -> 256 features.
+    The stem stays plain (like the released code's ``root``); the 9 stage convs are NS convs when asked.
+    """
+
+    accepts_ns_options = True
+    pooling = "avg"
+
+    def __init__(
+        self, in_channels: int = 3, ns: NSOptions = NSOptions(), widths: tuple = (64, 128, 256), per_stage: int = 3
+    ) -> None:
+        super().__init__()
+        self.ns_options = ns
+        stem_width = widths[0]
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, stem_width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(stem_width),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+        )
+        self.convs = ConvFactory(ns)
+        stages: list[nn.Module] = []
+        c_in = stem_width
+        for width in widths:
+            for _ in range(per_stage):
+                stages += [self.convs.conv(c_in, width), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+                c_in = width
+            stages.append(nn.MaxPool2d(2))
+        self.stages = nn.Sequential(*stages)
+
+    def forward_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, 84, 84) -> (B, 256, 5, 5)."""
+        return self.stages(self.stem(x))

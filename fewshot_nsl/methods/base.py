@@ -1,0 +1,118 @@
+"""The method interface: every few-shot method is one short subclass of :class:`FewShotMethod`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Dict, Tuple, Type
+
+import torch
+from torch import nn
+
+from ..backbones.base import Backbone
+
+
+@dataclass
+class EpisodeBatch:
+    """One episode as tensors on the compute device.
+
+    Attributes:
+        support: (way * shot, C, H, W) normalised images, class-major.
+        support_labels: (way * shot,) int64 labels in [0, way).
+        query: (way * query, C, H, W) normalised images, class-major.
+        query_labels: (way * query,) int64 labels in [0, way).
+        way, shot: the episode's shape.
+        index: the episode's index in its stream (-1 when not from a stream).
+    """
+
+    support: torch.Tensor
+    support_labels: torch.Tensor
+    query: torch.Tensor
+    query_labels: torch.Tensor
+    way: int
+    shot: int
+    index: int = -1
+
+    def to(self, device: torch.device, non_blocking: bool = False) -> "EpisodeBatch":
+        return EpisodeBatch(
+            self.support.to(device, non_blocking=non_blocking),
+            self.support_labels.to(device, non_blocking=non_blocking),
+            self.query.to(device, non_blocking=non_blocking),
+            self.query_labels.to(device, non_blocking=non_blocking),
+            self.way,
+            self.shot,
+            self.index,
+        )
+
+
+@dataclass
+class MethodOptions:
+    """Options shared by all methods; a method with options of its own subclasses this."""
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Fraction of rows of (Q, way) ``logits`` whose argmax equals (Q,) ``labels``; a 0-d tensor."""
+    return (logits.argmax(dim=1) == labels).float().mean()
+
+
+class FewShotMethod(nn.Module):
+    """A few-shot classifier around a backbone.
+
+    Subclasses set the class attributes and implement :meth:`predict` (and :meth:`predict_from_features`
+    when the query logits depend on the episode only through the support features).
+
+    Class attributes:
+        Options: the dataclass of this method's own options (validated by the config schema).
+        training_mode: ``"episodic"`` (trained with :meth:`loss` on episodes) or ``"supervised"`` (trained
+            with :meth:`supervised_loss` on mini-batches of base-class images, e.g. fine-tuning).
+        features_depend_on_episode: True for methods (MAML-style) whose embedding of an image changes with the
+            episode; the evaluator then cannot embed each distinct image once.
+    """
+
+    Options: ClassVar[Type[MethodOptions]] = MethodOptions
+    training_mode: ClassVar[str] = "episodic"
+    features_depend_on_episode: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        backbone: Backbone,
+        image_shape: Tuple[int, int, int],
+        num_base_classes: int,
+        options: MethodOptions | None = None,
+    ) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.image_shape = tuple(image_shape)
+        self.num_base_classes = int(num_base_classes)
+        self.options = options if options is not None else self.Options()
+
+    # -- inference ------------------------------------------------------------------------------
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, D) features."""
+        return self.backbone(images)
+
+    def predict(
+        self, support: torch.Tensor, support_labels: torch.Tensor, query: torch.Tensor, way: int
+    ) -> torch.Tensor:
+        """Logits (Q, way) for (Q, C, H, W) ``query`` given (S, C, H, W) ``support`` with (S,) labels.
+
+        Support and query go through the backbone together, as one batch.
+        """
+        features = self.embed(torch.cat([support, query]))
+        return self.predict_from_features(features[: len(support)], support_labels, features[len(support):], way)
+
+    def predict_from_features(
+        self, support_features: torch.Tensor, support_labels: torch.Tensor, query_features: torch.Tensor, way: int
+    ) -> torch.Tensor:
+        """Logits (Q, way) from (S, D) support and (Q, D) query features."""
+        raise NotImplementedError(f"{type(self).__name__} scores raw images only")
+
+    # -- training -------------------------------------------------------------------------------
+    def loss(self, episode: EpisodeBatch) -> Tuple[torch.Tensor, Dict[str, float]]:
+        """Training loss of one episode and metrics (at least ``accuracy``). Default: cross-entropy."""
+        logits = self.predict(episode.support, episode.support_labels, episode.query, episode.way)
+        loss = nn.functional.cross_entropy(logits, episode.query_labels)
+        return loss, {"accuracy": float(accuracy(logits.detach(), episode.query_labels))}
+
+    def supervised_loss(self, images: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, float]]:
+        """Loss of a (B, C, H, W) batch of base-class images with (B,) labels (supervised methods only)."""
+        raise NotImplementedError(f"{type(self).__name__} is trained episodically")

@@ -1,0 +1,32 @@
+"""Prototypical Networks (Snell et al., 2017): squared Euclidean distance to class means."""
+
+from __future__ import annotations
+
+import torch
+
+from . import register_method
+from .base import FewShotMethod
+
+
+def prototypes(features: torch.Tensor, labels: torch.Tensor, way: int) -> torch.Tensor:
+    """(S, D) features with (S,) labels in [0, way) -> (way, D) class means."""
+    sums = torch.zeros(way, features.shape[1], dtype=features.dtype, device=features.device)
+    sums.index_add_(0, labels, features)
+    counts = torch.bincount(labels, minlength=way).clamp_min(1).to(features.dtype)
+    return sums / counts[:, None]
+
+
+def squared_euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(Q, D), (W, D) -> (Q, W) squared distances."""
+    return (a.pow(2).sum(1, keepdim=True) - 2 * a @ b.t() + b.pow(2).sum(1)[None, :]).clamp_min(0)
+
+
+@register_method("protonet")
+class ProtoNet(FewShotMethod):
+    """Logits are negative squared Euclidean distances from each query to each class prototype."""
+
+    def predict_from_features(
+        self, support_features: torch.Tensor, support_labels: torch.Tensor, query_features: torch.Tensor, way: int
+    ) -> torch.Tensor:
+        """(S, D), (S,), (Q, D) -> (Q, way) logits."""
+        return -squared_euclidean(query_features, prototypes(support_features, support_labels, way))
