@@ -57,6 +57,13 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 class FewShotMethod(nn.Module):
     """A few-shot classifier around a backbone.
 
+    Args:
+        backbone: the feature extractor (already built, NS options included).
+        image_shape: (C, H, W) of the input images.
+        num_base_classes: number of training classes (for supervised pre-training heads).
+        options: this method's ``Options`` (defaults when None).
+        train_way: way of the training episodes (for heads of fixed width, e.g. MAML's).
+
     Subclasses set the class attributes and implement :meth:`predict` (and :meth:`predict_from_features`
     when the query logits depend on the episode only through the support features).
 
@@ -78,11 +85,13 @@ class FewShotMethod(nn.Module):
         image_shape: Tuple[int, int, int],
         num_base_classes: int,
         options: MethodOptions | None = None,
+        train_way: int = 5,
     ) -> None:
         super().__init__()
         self.backbone = backbone
         self.image_shape = tuple(image_shape)
         self.num_base_classes = int(num_base_classes)
+        self.train_way = int(train_way)
         self.options = options if options is not None else self.Options()
 
     # -- inference ------------------------------------------------------------------------------
@@ -107,6 +116,16 @@ class FewShotMethod(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} scores raw images only")
 
     # -- training -------------------------------------------------------------------------------
+    def forward(self, batch: "EpisodeBatch | Tuple[torch.Tensor, torch.Tensor]") -> Tuple[torch.Tensor, Dict[str, float]]:
+        """Training loss of one item of the training stream: an episode, or an (images, labels) mini-batch.
+
+        The trainer calls the method through ``forward`` so that DistributedDataParallel can wrap it.
+        """
+        if isinstance(batch, EpisodeBatch):
+            return self.loss(batch)
+        images, labels = batch
+        return self.supervised_loss(images, labels)
+
     def loss(self, episode: EpisodeBatch) -> Tuple[torch.Tensor, Dict[str, float]]:
         """Training loss of one episode and metrics (at least ``accuracy``). Default: cross-entropy."""
         logits = self.predict(episode.support, episode.support_labels, episode.query, episode.way)
