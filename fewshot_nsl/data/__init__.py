@@ -12,6 +12,7 @@ from typing import Callable, Optional, Tuple
 
 from ..registry import Registry
 from .base import ImageSet
+from .plan import SplitIndex, SplitSource
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class DatasetSpec:
         default_image_size: side length the images are resized to by default (84, 28, ...).
         splits: the split names the reader knows.
         needs_root: False for datasets generated in code.
+        source: ``source(root, split, image_size) -> SplitSource``: the split before decoding (used by
+            ``data check``, which decodes image by image and collects every problem).
+        index: ``index(root, split) -> SplitIndex``: names, labels and classes without decoding any image.
+        find_splits: ``find_splits(root) -> names``: the splits whose files are present under ``root``.
     """
 
     name: str
@@ -32,11 +37,14 @@ class DatasetSpec:
     default_image_size: int
     splits: Tuple[str, ...] = ("train", "val", "test")
     needs_root: bool = True
+    source: Optional[Callable[..., "SplitSource"]] = None
+    index: Optional[Callable[[Optional[Path], str], "SplitIndex"]] = None
+    find_splits: Optional[Callable[[Optional[Path]], Tuple[str, ...]]] = None
 
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
 
-__all__ = ["DATASETS", "DatasetSpec", "ImageSet", "load_split"]
+__all__ = ["DATASETS", "DatasetSpec", "ImageSet", "SplitIndex", "SplitSource", "load_split", "split_index"]
 
 
 def load_split(
@@ -63,3 +71,18 @@ def load_split(
     root = resolve_root(dataset, data_root) if spec.needs_root else (Path(data_root) if data_root else None)
     size = int(image_size or spec.default_image_size)
     return spec.load(root, split, size, Path(cache_dir) if cache_dir else None)
+
+
+def split_index(dataset: str, split: str, data_root: Optional[str] = None) -> SplitIndex:
+    """Names, labels and classes of one split without decoding its images when the reader can (e.g. the
+    Mini-ImageNet test split from ``test.csv`` alone); otherwise the split is loaded.
+    """
+    from . import readers  # noqa: F401  (registers the built-in readers)
+    from .roots import resolve_root
+
+    spec = DATASETS.get(dataset)
+    root = resolve_root(dataset, data_root) if spec.needs_root else (Path(data_root) if data_root else None)
+    if spec.index is not None:
+        return spec.index(root, split)
+    images = load_split(dataset, split, data_root)
+    return SplitIndex(list(images.image_names), images.labels, list(images.class_names))

@@ -92,5 +92,8 @@ class ImageSet:
     def __setstate__(self, state: dict) -> None:
         if state.get("memmap_path") is not None and isinstance(state["images"], tuple):
             shape, dtype = state["images"]
-            state["images"] = np.memmap(state["memmap_path"], dtype=dtype, mode="r", shape=tuple(shape))
+            if str(state["memmap_path"]).endswith(".npy"):  # a .npy file has a header: let numpy find the data
+                state["images"] = np.load(state["memmap_path"], mmap_mode="r")
+            else:
+                state["images"] = np.memmap(state["memmap_path"], dtype=dtype, mode="r", shape=tuple(shape))
         self.__dict__.update(state)

@@ -1,0 +1,57 @@
+"""Where a dataset's files live: an explicit ``--data-root`` or ``$FEWSHOT_NSL_DATA/<dataset>``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import DataError
+
+#: environment variable naming a folder that holds one sub-folder per dataset (``mini-imagenet/``, ``omniglot/``)
+DATA_ENV = "FEWSHOT_NSL_DATA"
+
+
+def _holds_splits(dataset: str, root: Path) -> bool:
+    """True when the reader of ``dataset`` finds at least one split directly in ``root``."""
+    from . import DATASETS, readers  # noqa: F401  (registers the built-in readers)
+
+    spec = DATASETS.get(dataset) if dataset in DATASETS else None
+    if spec is None or spec.find_splits is None:
+        return False
+    try:
+        return bool(spec.find_splits(root))
+    except (OSError, DataError):
+        return False
+
+
+def resolve_root(dataset: str, data_root: str | None) -> Path:
+    """The folder holding ``dataset``'s files.
+
+    An explicit ``data_root`` wins; it must exist. When it holds no split of the dataset itself but has a
+    ``<dataset>/`` sub-folder (e.g. ``--data-root ../shared/data``), that sub-folder is used.
+    Without ``data_root``: ``$FEWSHOT_NSL_DATA/<dataset>`` when that folder exists.
+
+    Raises:
+        DataError: ``data_root`` does not exist, or no root was given and ``$FEWSHOT_NSL_DATA`` names
+            no folder holding ``<dataset>/``.
+    """
+    if data_root is not None and str(data_root) != "":
+        root = Path(data_root).expanduser()
+        if not root.exists():
+            raise DataError(f"data root {str(root)!r} does not exist (--data-root / data.data_root)")
+        if (root / dataset).is_dir() and not _holds_splits(dataset, root):
+            return root / dataset
+        return root
+    env = os.environ.get(DATA_ENV)
+    if env:
+        candidate = Path(env).expanduser() / dataset
+        if candidate.is_dir():
+            return candidate
+        raise DataError(
+            f"no data root for {dataset!r}: ${DATA_ENV}={env} holds no {dataset}/ folder; pass --data-root DIR "
+            f"(data.data_root) or point ${DATA_ENV} at a folder holding {dataset}/"
+        )
+    raise DataError(
+        f"no data root for {dataset!r}: pass --data-root DIR (data.data_root) or set ${DATA_ENV} to a folder "
+        f"holding {dataset}/"
+    )
