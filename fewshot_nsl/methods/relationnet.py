@@ -1,0 +1,97 @@
+"""Relation Networks (Sung et al., 2018): a learned relation module scores (class map, query map) pairs.
+
+The backbone's unpooled feature maps (B, C, h, w) are used. Per class, the support maps are summed (Sung et
+al.'s K-shot rule); each class map is concatenated with each query map along channels and scored in [0, 1]
+by the relation module; training regresses the scores on one-hot labels with MSE.
+
+Relation module (Sung et al.): 2 x [conv3x3 -> 64, BN, ReLU, maxpool 2], FC -> 8, ReLU, FC -> 1, sigmoid.
+The convs are padded when the maps are smaller than 10x10 (CloserLook's rule, so CNN-4's 5x5 maps work:
+5 -> 2 -> 1); Sung et al. used unpadded convs on the 19x19 maps of a Conv-4 without the last two poolings.
+A pooling that would empty the map (1x1) is skipped.
+
+Features for the evaluator's cache are the flattened maps (B, C*h*w); they are reshaped back here.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..backbones.base import Backbone
+from . import register_method
+from .base import EpisodeBatch, FewShotMethod, MethodOptions, accuracy
+
+
+def _relation_block(in_channels: int, size: tuple[int, int], padding: int) -> tuple[nn.Sequential, tuple[int, int]]:
+    """[conv3x3 -> 64, BN, ReLU, maxpool 2 (skipped on a map with a side of 1)] and its output (h, w)."""
+    h, w = (s + 2 * padding - 2 for s in size)
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, 64, 3, padding=padding), nn.BatchNorm2d(64), nn.ReLU()]
+    if min(h, w) >= 2:
+        layers.append(nn.MaxPool2d(2))
+        h, w = h // 2, w // 2
+    return nn.Sequential(*layers), (h, w)
+
+
+class RelationModule(nn.Module):
+    """(P, 2C, h, w) concatenated pairs -> (P,) relation scores in [0, 1].
+
+    Args:
+        channels, height, width: the shape (C, h, w) of one backbone feature map.
+        hidden: width of the hidden FC layer (8 in Sung et al.).
+    """
+
+    def __init__(self, channels: int, height: int, width: int, hidden: int = 8) -> None:
+        super().__init__()
+        padding = 1 if min(height, width) < 10 else 0
+        block1, size = _relation_block(2 * channels, (height, width), padding)
+        block2, size = _relation_block(64, size, padding)
+        self.convs = nn.Sequential(block1, block2)
+        self.fc = nn.Sequential(nn.Linear(64 * size[0] * size[1], hidden), nn.ReLU(), nn.Linear(hidden, 1),
+                                nn.Sigmoid())
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.convs(pairs).flatten(1)).squeeze(1)
+
+
+@register_method("relationnet")
+class RelationNet(FewShotMethod):
+    """Logits are relation scores in [0, 1]; the training loss is MSE to one-hot labels."""
+
+    def __init__(
+        self,
+        backbone: Backbone,
+        image_shape: tuple[int, int, int],
+        num_base_classes: int,
+        options: MethodOptions | None = None,
+        train_way: int = 5,
+    ) -> None:
+        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
+        self.map_shape = tuple(backbone.map_shape(self.image_shape))
+        self.relation = RelationModule(*self.map_shape)
+
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, C'*h*w) flattened feature maps."""
+        return self.backbone.forward_map(images).flatten(1)
+
+    def predict_from_features(
+        self, support_features: torch.Tensor, support_labels: torch.Tensor, query_features: torch.Tensor, way: int
+    ) -> torch.Tensor:
+        """(S, C'*h*w), (S,), (Q, C'*h*w) -> (Q, way) relation scores."""
+        support = support_features.reshape(-1, *self.map_shape)
+        query = query_features.reshape(-1, *self.map_shape)
+        class_maps = torch.zeros(way, *self.map_shape, dtype=support.dtype, device=support.device)
+        class_maps = class_maps.index_add(0, support_labels, support)
+        n_query = len(query)
+        pairs = torch.cat(
+            [class_maps[None].expand(n_query, -1, -1, -1, -1), query[:, None].expand(-1, way, -1, -1, -1)], dim=2
+        )
+        return self.relation(pairs.reshape(n_query * way, 2 * self.map_shape[0], *self.map_shape[1:])).view(
+            n_query, way
+        )
+
+    def loss(self, episode: EpisodeBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        """MSE between the (Q, way) scores and one-hot query labels."""
+        scores = self.predict(episode.support, episode.support_labels, episode.query, episode.way)
+        target = nn.functional.one_hot(episode.query_labels, episode.way).to(scores.dtype)
+        loss = nn.functional.mse_loss(scores, target)
+        return loss, {"accuracy": float(accuracy(scores.detach(), episode.query_labels))}
