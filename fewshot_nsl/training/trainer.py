@@ -298,11 +298,14 @@ class Trainer:
         """Accuracy on the fixed validation episodes, sharded across ranks and gathered."""
         from ..evaluation.evaluator import evaluate
 
+        if self.dist.enabled:  # every rank evaluates rank 0's model, BN running statistics included
+            for buffer in self.method.buffers():
+                torch.distributed.broadcast(buffer, 0)
         mine = self.val_episodes[self.dist.rank:: self.dist.world_size]
         result = evaluate(
             self.method, self.val_images, mine, make_transform(self.val_images, False), self.device, progress=False
         )
-        ordered = all_gather_floats(list(result.accuracies), self.dist)
+        ordered = all_gather_floats([a / 100.0 for a in result.accuracies], self.dist)  # percent -> fraction
         # all_gather returns rank-major blocks; restore episode order
         per_rank = [list(range(len(self.val_episodes)))[r:: self.dist.world_size] for r in range(self.dist.world_size)]
         accs = np.empty(len(self.val_episodes))

@@ -1,0 +1,146 @@
+"""Exact resume: a real training process killed mid-run and resumed ends with the same weights and numbers."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+
+from fewshot_nsl.training.checkpoint import load_checkpoint
+from fewshot_nsl.training.config import resolve_config
+from fewshot_nsl.training.trainer import TrainingDiverged, TrainingInterrupted, train
+
+ARGS = ["--method", "protonet", "--dataset", "synthetic", "--episodes", "60", "--way", "5", "--shot", "5",
+        "--query", "5", "--val-every", "8", "--val-episodes", "6", "--seed", "3", "--no-progress",
+        "--set", "train.log_every=2", "--set", "eval.query=5"]
+OVERRIDES = ["train.episodes=60", "task.way=5", "task.shot=5", "task.query=5", "train.val_every=8",
+             "train.val_episodes=6", "train.seed=3", "train.progress=false", "train.log_every=2", "eval.query=5",
+             "data.dataset=synthetic"]
+
+
+def _config(*extra):
+    return resolve_config("protonet", overrides=OVERRIDES + list(extra))
+
+
+def _launch(out):
+    cmd = [sys.executable, "-m", "fewshot_nsl", "train", *ARGS, "--out", str(out), "--no-eval"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+
+
+def _wait_for_checkpoint(proc, path, timeout=120):
+    deadline = time.time() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"training exited early ({proc.returncode}): {proc.stderr.read()[-2000:]}")
+        if time.time() > deadline:
+            proc.kill()
+            raise AssertionError("no checkpoint appeared")
+        time.sleep(0.005)
+
+
+def _assert_same_state(a, b):
+    sa, sb = a["model"], b["model"]
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        assert torch.equal(sa[key], sb[key]), key
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("whole")
+    train(_config(), out)
+    return out
+
+
+def test_killed_process_resumes_to_identical_weights(uninterrupted, tmp_path):
+    out = tmp_path / "killed"
+    proc = _launch(out)
+    _wait_for_checkpoint(proc, out / "checkpoints" / "last.pt")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert partial["step"] < 60, "the process finished before it could be killed"
+    assert not (out / "DONE").exists()
+    torch.set_num_threads(1)
+    train(_config(), out)  # re-running into the run directory resumes it
+    whole = load_checkpoint(uninterrupted / "checkpoints" / "last.pt")
+    resumed = load_checkpoint(out / "checkpoints" / "last.pt")
+    _assert_same_state(whole, resumed)
+    assert resumed["metrics"] == whole["metrics"]
+    _assert_same_state(load_checkpoint(uninterrupted / "checkpoints" / "best.pt"),
+                       load_checkpoint(out / "checkpoints" / "best.pt"))
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert lines == (uninterrupted / "metrics.jsonl").read_text().splitlines()
+
+
+def test_sigterm_finishes_the_step_and_writes_a_checkpoint(uninterrupted, tmp_path):
+    out = tmp_path / "term"
+    proc = _launch(out)
+    _wait_for_checkpoint(proc, out / "checkpoints" / "last.pt")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.fail("the run finished before SIGTERM arrived")
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "interrupted at training episode" in err and "Traceback" not in err
+    torch.set_num_threads(1)
+    train(_config(), out)
+    _assert_same_state(load_checkpoint(uninterrupted / "checkpoints" / "last.pt"),
+                       load_checkpoint(out / "checkpoints" / "last.pt"))
+
+
+def test_extending_a_finished_run_continues_it(uninterrupted, tmp_path):
+    out = tmp_path / "short"
+    torch.set_num_threads(1)
+    train(_config("train.episodes=32"), out)
+    assert (out / "DONE").exists()
+    train(_config(), out)  # train.episodes may grow on resume
+    _assert_same_state(load_checkpoint(uninterrupted / "checkpoints" / "last.pt"),
+                       load_checkpoint(out / "checkpoints" / "last.pt"))
+
+
+def test_nan_loss_stops_with_the_episode_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    (tmp_path / "nan_backbone.py").write_text(textwrap.dedent("""
+        import torch
+        from torch import nn
+
+        class GoesNaN(nn.Module):
+            calls = 0
+
+            def __init__(self, in_channels=3):
+                super().__init__()
+                self.conv = nn.Conv2d(in_channels, 4, 3, padding=1)
+
+            def forward(self, x):
+                out = self.conv(x).mean(dim=(2, 3))
+                if self.training:
+                    type(self).calls += 1
+                    if type(self).calls > 12:
+                        out = out * float("nan")
+                return out
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "run"
+    config = _config("model.backbone=nan_backbone:GoesNaN")
+    with pytest.raises(TrainingDiverged, match="at training episode 12 "):
+        train(config, out)
+    state = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert state["step"] == 8  # the checkpoint of the last validation before the NaN
+
+
+def test_changed_config_is_refused_on_resume(uninterrupted):
+    before = (uninterrupted / "checkpoints" / "last.pt").read_bytes()
+    with pytest.raises(Exception, match="was made with task.shot=5, not 1"):
+        train(_config("task.shot=1"), uninterrupted)
+    assert (uninterrupted / "checkpoints" / "last.pt").read_bytes() == before
+
+
+def test_interrupted_is_a_fewshot_error():
+    err = TrainingInterrupted("x", signal.SIGINT)
+    assert err.exit_code == 130
