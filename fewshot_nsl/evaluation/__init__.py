@@ -1,0 +1,14 @@
+"""Evaluation on fixed episodes (mean ± 1.96·σ/√n, σ population std), paired comparisons, the leaderboard.
+
+Accuracies in :class:`EvalResult` are percentages.
+"""
+
+from .evaluator import evaluate
+from .loading import FewShotModel, load_model
+from .result import EvalResult, compare_results, load_result, save_result
+from .stats import CI_FORMULA, mean_ci95, paired_difference, tie_aware_ranks
+
+__all__ = [
+    "CI_FORMULA", "EvalResult", "FewShotModel", "compare_results", "evaluate", "load_model", "load_result",
+    "mean_ci95", "paired_difference", "save_result", "tie_aware_ranks",
+]

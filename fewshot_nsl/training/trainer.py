@@ -183,6 +183,8 @@ class Trainer:
             "config": self.config.to_dict(),
             "image_shape": list(self.train_images.image_shape),
             "num_base_classes": self.train_images.num_classes,
+            "mean": list(self.train_images.mean),
+            "std": list(self.train_images.std),
             "world_size": self.dist.world_size,
             "wall_s": self.wall_before + time.time() - self.started,
         }
@@ -283,7 +285,7 @@ class Trainer:
                     total = (loss + regularization(self.method)) / self.meta_batch
                 if not torch.isfinite(loss.detach()):
                     raise TrainingDiverged(
-                        f"loss became {float(loss)} at training episode {index} (step {self.step}); the last good "
+                        f"loss became {float(loss.detach())} at training episode {index} (step {self.step}); the last good "
                         f"checkpoint {self.run.last} is untouched"
                     )
                 self.scaler.scale(total).backward()

@@ -1,0 +1,125 @@
+"""The leaderboard's rows (the NSL paper's Mini-ImageNet 5-way 5-shot table) and its compute budgets.
+
+Rows and budgets are plain data: a row is a method preset plus ``--set`` overrides; a budget is a list of
+``--set`` overrides applied to every row, plus per-row extras, in the spirit of learn2learn's name -> factory
+dicts. Add a row or a budget by adding an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table.
+
+    Attributes:
+        key: unique id, also the run directory name under ``--out``.
+        label: how the paper names the row.
+        method: registered method name (its preset in ``fewshot_nsl/configs`` is the recipe).
+        overrides: ``--set`` overrides that define the row (e.g. the backbone).
+        paper: the paper's Mini-ImageNet 5-way 5-shot accuracy (%), None when not reported.
+    """
+
+    key: str
+    label: str
+    method: str
+    overrides: tuple[str, ...] = ()
+    paper: float | None = None
+
+
+#: NSL paper, Mini-ImageNet 5-way 5-shot (baselines as quoted there; see NSL_SPEC §7)
+ROWS: tuple[Row, ...] = (
+    Row("finetune", "Fine-tuning baseline", "finetune", (), 49.79),
+    Row("nn", "Nearest neighbour", "nn", (), 51.04),
+    Row("matchingnet", "Matching Nets (FCE)", "matchingnet", (), 55.31),
+    Row("protonet", "ProtoNet", "protonet", (), 68.20),
+    Row("maml", "MAML (first order)", "maml", ("method.first_order=true",), 63.15),
+    Row("relationnet", "RelationNet", "relationnet", (), 65.32),
+    Row("static", "Static NSN", "static", ("model.backbone=cnn4",), 65.74),
+    Row("metastatic", "Meta-learned static NSN", "metastatic", ("model.backbone=cnn4",), 66.21),
+    Row("dynamic-cnn4", "Dynamic NSN", "dynamic", ("model.backbone=cnn4",), 71.26),
+    Row("dynamic-cnn9", "Dynamic NSN", "dynamic", ("model.backbone=cnn9",), 77.44),
+)
+
+#: the row every other row is compared with (paired difference on identical episodes)
+REFERENCE_ROW = "protonet"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much compute a leaderboard run spends.
+
+    Attributes:
+        description: one line, printed with the table.
+        overrides: ``--set`` overrides for every row.
+        row_overrides: extra ``--set`` overrides per row key (after ``overrides``).
+        max_image_size: images are shrunk to at most this side (None: the dataset's default).
+        eval_split: split the table is measured on.
+        eval_episodes: number of fixed evaluation episodes.
+        checkpoint: ``best`` (selected on validation episodes) or ``last`` (no selection; required when the
+            table is measured on the validation split).
+        shrunk: what this budget shrank with respect to the paper-scale recipe (printed with the table).
+    """
+
+    description: str
+    overrides: tuple[str, ...] = ()
+    row_overrides: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    max_image_size: int | None = None
+    eval_split: str = "test"
+    eval_episodes: int = 600
+    checkpoint: str = "best"
+    shrunk: str = "nothing"
+
+
+_MAML_SMOKE = ("method.inner_steps=1", "method.test_inner_steps=1", "train.meta_batch=1")
+
+BUDGETS: dict[str, Budget] = {
+    "smoke": Budget(
+        description="every row in a few minutes on 2 CPU cores: checks the pipeline, the numbers mean nothing",
+        overrides=(
+            "train.episodes=6", "train.batch_size=16", "train.val_every=1000000", "train.val_episodes=4",
+            "train.log_every=2", "task.way=5", "task.shot=2", "task.query=3", "data.augment=false",
+        ),
+        row_overrides={"maml": _MAML_SMOKE, "metastatic": _MAML_SMOKE, "finetune": ("method.epochs=2",)},
+        max_image_size=32,
+        eval_split="val",
+        eval_episodes=20,
+        checkpoint="last",
+        shrunk="training to 6 episodes/batches, images to 32 px, evaluation to 20 val episodes, MAML to 1 inner step",
+    ),
+    "cpu": Budget(
+        description="the largest honest run that fits in a few hours on 2 CPU cores",
+        overrides=("train.val_every=1000000", "train.val_episodes=100", "train.log_every=25"),
+        row_overrides={
+            "finetune": ("train.episodes=1500", "train.batch_size=64", "method.epochs=20"),
+            "nn": ("train.episodes=1500", "train.batch_size=64"),
+            "matchingnet": ("train.episodes=1500",),
+            "protonet": ("train.episodes=1500", "task.way=5"),
+            "maml": ("train.episodes=600", "train.meta_batch=2", "method.inner_steps=3",
+                     "method.test_inner_steps=5"),
+            "relationnet": ("train.episodes=1500",),
+            "static": ("train.episodes=1500",),
+            "metastatic": ("train.episodes=600", "train.meta_batch=2", "method.inner_steps=3",
+                           "method.test_inner_steps=5"),
+            "dynamic-cnn4": ("train.episodes=1000",),
+            "dynamic-cnn9": ("train.episodes=500",),
+        },
+        max_image_size=42,
+        eval_split="val",
+        eval_episodes=600,
+        checkpoint="last",
+        shrunk="images to 42 px; training to 500-1500 episodes (paper recipes: 30k-500k); ProtoNet trained 5-way; "
+               "MAML-style rows 3/5 inner steps; measured on the 600 standard *val* episodes with the last "
+               "checkpoint (the test images are withheld here, and no model selection touches val)",
+    ),
+    "paper": Budget(
+        description="the paper-scale recipes of the presets (a GPU job): test split, best-on-val checkpoint",
+        eval_split="test",
+        eval_episodes=600,
+        checkpoint="best",
+        shrunk="nothing",
+    ),
+}

@@ -1,0 +1,106 @@
+"""Figures (needs the ``plot`` extra, matplotlib): training curves of runs and the leaderboard's accuracies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError, FewShotError
+
+
+def require_matplotlib() -> Any:
+    """``matplotlib.pyplot`` with the file-only Agg backend; FewShotError when matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise FewShotError("plotting needs matplotlib: pip install 'fewshot-nsl[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The JSON lines of ``run_dir/metrics.jsonl``; DataError when missing or malformed (line number named)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        raise DataError(f"{run_dir} holds no metrics.jsonl (is it a run directory of 'fewshot-nsl train'?)")
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise DataError(f"{path} line {number} is not JSON") from None
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _percent_scale(values: list[float]) -> float:
+    """100 when accuracies were logged as fractions, 1 when already in percent."""
+    return 100.0 if values and max(values) <= 1.0 else 1.0
+
+
+def plot_training_curves(run_dirs: Sequence[str | Path], out: str | Path) -> Path:
+    """Training loss and validation accuracy (with its CI band) against training episodes, one colour per run."""
+    plt = require_matplotlib()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    short = [Path(run).name or str(run) for run in run_dirs]
+    names = short if len(set(short)) == len(short) else [str(run) for run in run_dirs]
+    for k, (run, name) in enumerate(zip(run_dirs, names)):
+        records = read_metrics(run)
+        colour = f"C{k % 10}"
+        train = [r for r in records if "loss" in r and "episode" in r]
+        val = [r for r in records if "val_accuracy" in r and "episode" in r]
+        if not train and not val:
+            raise DataError(f"{run}/metrics.jsonl holds no training or validation lines")
+        if train:
+            ax_loss.plot([r["episode"] for r in train], [r["loss"] for r in train], color=colour, label=name)
+        if val:
+            x = [r["episode"] for r in val]
+            scale = _percent_scale([r["val_accuracy"] for r in val])
+            y = [r["val_accuracy"] * scale for r in val]
+            ci = [r.get("val_ci95", 0.0) * scale for r in val]
+            ax_acc.plot(x, y, "o-", color=colour, label=name)
+            ax_acc.fill_between(x, [a - c for a, c in zip(y, ci)], [a + c for a, c in zip(y, ci)],
+                                color=colour, alpha=0.2)
+    ax_loss.set(xlabel="training episodes", ylabel="training loss", title="loss")
+    ax_acc.set(xlabel="training episodes", ylabel="validation accuracy (%)", title="validation accuracy ± 95% CI")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    return _save(fig, plt, out)
+
+
+def plot_leaderboard(rows: Sequence[dict[str, Any]], out: str | Path, title: str = "") -> Path:
+    """Our accuracy ± 95% CI per row (bars) with the paper's value beside it (diamonds)."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
+    names = [f"{r['label']} ({r['backbone']})" for r in rows]
+    ys = list(range(len(rows)))[::-1]
+    ax.errorbar([r["accuracy_pct"] for r in rows], ys, xerr=[r["ci95_pct"] for r in rows], fmt="o",
+                color="C0", capsize=3, label="ours ± 95% CI")
+    paper = [(r["paper_pct"], y) for r, y in zip(rows, ys) if r.get("paper_pct") is not None]
+    if paper:
+        ax.scatter([p for p, _ in paper], [y for _, y in paper], marker="D", color="C3", label="paper")
+    ax.set_yticks(ys)
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_xlabel("accuracy (%)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, plt, out)
+
+
+def _save(fig: Any, plt: Any, out: str | Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
