@@ -49,7 +49,8 @@ def markdown_table(rows: Sequence[dict[str, Any]], reference: str) -> str:
         lines.append(
             f"| {r['rank']} | {r['label']} | {r['backbone']} | {r['nsl']} | {r['way']}/{r['shot']}/{r['query']} "
             f"({r['train_way']}) | {_pm(r['accuracy_pct'], r['ci95_pct'])} | {_pm(r.get('paper_pct'), None)} "
-            f"| {delta} | {r['parameters']:,} | {r['train_episodes']:,} | {r['image_size']} | {_wall(r.get('wall_s'))} |"
+            f"| {delta} | {r['parameters']:,} | {r['train_episodes']:,} | {r['image_size']} "
+            f"| {_wall(r.get('wall_s'))} |"
         )
     return "\n".join(lines)
 

@@ -37,6 +37,8 @@ class NSOptions:
             raise ConfigError(f"param must be one of {', '.join(PARAMETERISATIONS)}, got {self.param!r}")
         if self.dns_init not in ("identity", "released"):
             raise ConfigError(f"dns_init must be 'identity' or 'released', got {self.dns_init!r}")
+        if self.learn_shape and self.nsl == "none":
+            raise ConfigError("learn_shape needs an NS variant (nsl static-* or dynamic-*), got nsl='none'")
 
     @property
     def is_ns(self) -> bool:

@@ -116,7 +116,9 @@ class FewShotMethod(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} scores raw images only")
 
     # -- training -------------------------------------------------------------------------------
-    def forward(self, batch: "EpisodeBatch | Tuple[torch.Tensor, torch.Tensor]") -> Tuple[torch.Tensor, Dict[str, float]]:
+    def forward(
+        self, batch: "EpisodeBatch | Tuple[torch.Tensor, torch.Tensor]"
+    ) -> Tuple[torch.Tensor, Dict[str, float]]:
         """Training loss of one item of the training stream: an episode, or an (images, labels) mini-batch.
 
         The trainer calls the method through ``forward`` so that DistributedDataParallel can wrap it.

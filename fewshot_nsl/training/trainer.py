@@ -285,8 +285,8 @@ class Trainer:
                     total = (loss + regularization(self.method)) / self.meta_batch
                 if not torch.isfinite(loss.detach()):
                     raise TrainingDiverged(
-                        f"loss became {float(loss.detach())} at training episode {index} (step {self.step}); the last good "
-                        f"checkpoint {self.run.last} is untouched"
+                        f"loss became {float(loss.detach())} at training episode {index} (step {self.step}); "
+                        f"the last good checkpoint {self.run.last} is untouched"
                     )
                 self.scaler.scale(total).backward()
             losses.append(float(loss.detach()))

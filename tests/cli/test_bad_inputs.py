@@ -1,9 +1,7 @@
 """The bad-input catalogue: each case ends in exit status 2 and ONE line naming the culprit, no traceback,
 and an existing run directory is left exactly as it was."""
 
-import gzip
 import hashlib
-import json
 import pickle
 import subprocess
 import sys

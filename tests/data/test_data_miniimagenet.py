@@ -54,7 +54,9 @@ def test_only_the_requested_split_is_read(build, tmp_path: Path, monkeypatch: py
     touched = []
     real_stat, real_decode = plan_module.os.stat, miniimagenet.decode_image
     monkeypatch.setattr(plan_module.os, "stat", lambda p, *a, **k: (touched.append(str(p)), real_stat(p, *a, **k))[1])
-    monkeypatch.setattr(miniimagenet, "decode_image", lambda p, *a, **k: (touched.append(str(p)), real_decode(p, *a, **k))[1])
+    monkeypatch.setattr(
+        miniimagenet, "decode_image", lambda p, *a, **k: (touched.append(str(p)), real_decode(p, *a, **k))[1]
+    )
     assert len(load(root, "train").images) == 4
     assert len(load(root, "val").images) == 4
     assert any("images" in t for t in touched)

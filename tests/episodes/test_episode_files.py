@@ -66,7 +66,8 @@ def test_files_are_byte_identical_across_runs(tmp_path):
 
 def test_refuses_a_file_made_for_another_split(tmp_path):
     path = make_episode_file(split(name="val", prefix="v"), 5, 1, 5, 10, 0, tmp_path / "e.json.gz")
-    with pytest.raises(DataError, match=r"made for toy/val: \d+ of its .*images \(e\.g\. 'v\d+\.jpg'\) are not in toy/test"):
+    pattern = r"made for toy/val: \d+ of its .*images \(e\.g\. 'v\d+\.jpg'\) are not in toy/test"
+    with pytest.raises(DataError, match=pattern):
         read_episode_file(path).to_episodes(split(name="test", prefix="t"))
 
 

@@ -26,7 +26,8 @@ def test_episodes_make_and_show(tmp_path, capsys):
             "--query", "3", "--episodes", "7", "--seed", "5", "--out", str(out)]
     assert cli(episodes_cli, argv) == 0
     ef = read_episode_file(out)
-    assert (ef.dataset, ef.split, ef.way, ef.shot, ef.query, ef.episodes, ef.seed) == ("synthetic", "val", 4, 2, 3, 7, 5)
+    settings = (ef.dataset, ef.split, ef.way, ef.shot, ef.query, ef.episodes, ef.seed)
+    assert settings == ("synthetic", "val", 4, 2, 3, 7, 5)
     first = out.read_bytes()
     assert cli(episodes_cli, argv) == 0 and out.read_bytes() == first
     capsys.readouterr()

@@ -58,7 +58,9 @@ def test_preset_recipes():
 
 
 def test_cli_style_overrides_win_over_the_preset():
-    config = resolve_config("dynamic", overrides=["model.nsl=dynamic-uns", "data.dataset=omniglot", "method.name=dynamic"])
+    config = resolve_config(
+        "dynamic", overrides=["model.nsl=dynamic-uns", "data.dataset=omniglot", "method.name=dynamic"]
+    )
     assert (config.model.nsl, config.data.dataset) == ("dynamic-uns", "omniglot")
 
 

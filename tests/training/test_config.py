@@ -49,7 +49,9 @@ def test_unknown_method_option_is_refused():
 
 
 def test_saved_config_repeats_the_run(tmp_path):
-    config = resolve_config("protonet", overrides=["train.episodes=11", "model.nsl=static-dns", "data.dataset=synthetic"])
+    config = resolve_config(
+        "protonet", overrides=["train.episodes=11", "model.nsl=static-dns", "data.dataset=synthetic"]
+    )
     path = tmp_path / "config.yaml"
     save_config(config, path)
     again = resolve_config(None, str(path))
