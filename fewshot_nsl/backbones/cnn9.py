@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
@@ -34,7 +36,8 @@ class CNN9(Backbone):
             nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
         )
-        self.convs = ConvFactory(ns)
+        # the RGB conv (the stem) is always plain here, so ``plain_first_layer`` changes nothing in the stages
+        self.convs = ConvFactory(dataclasses.replace(ns, plain_first_layer=False))
         stages: list[nn.Module] = []
         c_in = stem_width
         for width in widths:

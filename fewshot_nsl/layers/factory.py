@@ -18,7 +18,8 @@ class NSOptions:
 
     Attributes:
         nsl: ``none`` (plain conv), ``static-dns``, ``static-uns``, ``dynamic-dns`` or ``dynamic-uns``.
-        param: ``disjoint`` (one predictor per layer) or ``shared`` (one trunk + per-layer adapters); dynamic only.
+        param: ``disjoint`` (one predictor per layer) or ``shared`` (one trunk + per-layer adapters);
+            dynamic only.
         learn_shape: learn a binary diagonal D (kernel shape), M_s = D M~ D (NSL_SPEC §5).
         plain_first_layer: keep the first (RGB) conv plain, like the CIFAR ``root`` of the released code.
         dns_init: ``identity`` (all ones) or ``released`` ([1,0,0,0,1,0,0,0,1], the released code's init).
