@@ -47,12 +47,12 @@ def _percent_scale(values: list[float]) -> float:
 
 def plot_training_curves(run_dirs: Sequence[str | Path], out: str | Path) -> Path:
     """Training loss and validation accuracy (with its CI band) against training episodes, one colour per run."""
+    all_records = [read_metrics(run) for run in run_dirs]  # bad run directories fail before any plotting
     plt = require_matplotlib()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     short = [Path(run).name or str(run) for run in run_dirs]
     names = short if len(set(short)) == len(short) else [str(run) for run in run_dirs]
-    for k, (run, name) in enumerate(zip(run_dirs, names)):
-        records = read_metrics(run)
+    for k, (run, name, records) in enumerate(zip(run_dirs, names, all_records)):
         colour = f"C{k % 10}"
         train = [r for r in records if "loss" in r and "episode" in r]
         val = [r for r in records if "val_accuracy" in r and "episode" in r]
