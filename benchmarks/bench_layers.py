@@ -2,8 +2,8 @@
 
 Times, in one run, forward + backward of a CNN-4 on one N-way K-shot Q-query episode (default 5/5/15 = 100
 images at 84x84, a ProtoNet loss on top) for every NS variant, and inference of a folded static NSN, each
-against the plain CNN-4. Variants are timed round-robin (one repeat of each in turn) and the median is
-kept, so that a change of machine load hits all of them alike.
+against the plain CNN-4. Variants are timed round-robin, each right after a plain step, and the ratio is the
+median of (variant / preceding plain), so that a change of machine load hits both sides alike.
 
 Memory: on CUDA the peak allocated memory of one step; on CPU the bytes of the tensors autograd saves for the
 backward pass (the activation memory, which dominates a training step's peak), deduplicated by storage.
@@ -106,6 +106,22 @@ def peak_memory(step: Callable[[], torch.Tensor], device: torch.device) -> int:
     return saved_bytes(step)
 
 
+def paired(steps: Dict[str, Callable[[], None]], base: str, args: argparse.Namespace,
+           device: torch.device) -> Tuple[Dict[str, List[float]], Dict[str, List[float]]]:
+    """Seconds of every step, and its ratio to the ``base`` step timed right before it (round-robin over the
+    steps, ``args.warmup`` untimed rounds first), so that slow drifts of the machine load cancel out."""
+    times: Dict[str, List[float]] = {name: [] for name in steps}
+    ratios: Dict[str, List[float]] = {name: [] for name in steps}
+    for rep in range(args.warmup + args.repeats):
+        for name, step in steps.items():
+            t_base = timed(steps[base], device)
+            t = t_base if name == base else timed(step, device)
+            if rep >= args.warmup:
+                times[name].append(t)
+                ratios[name].append(t / t_base)
+    return times, ratios
+
+
 def route_timings(args: argparse.Namespace, device: torch.device) -> Dict[str, Dict[str, float]]:
     """Forward + backward seconds (median) of one NS layer per route and similarity, for each CNN-4 layer
     shape, with a random near-identity per-position M, against the plain conv of that shape."""
@@ -150,30 +166,36 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     folded = fold_static(static_net)
     infer = {"plain": plain_eval, "static-uns (unfolded)": static_net, "static-uns (folded)": folded}
 
-    train_times: Dict[str, List[float]] = {name: [] for name in names}
-    infer_times: Dict[str, List[float]] = {name: [] for name in infer}
-    for rep in range(args.warmup + args.repeats):
-        for name in names:
-            net = nets[name].train()
+    def train_fn(name: str) -> Callable[[], None]:
+        net = nets[name]
+
+        def step() -> None:
             net.zero_grad(set_to_none=True)
-            t = timed(lambda: train_step(net)().backward(), device)
-            if rep >= args.warmup:
-                train_times[name].append(t)
-        with torch.no_grad():
-            for name, net in infer.items():
-                t = timed(lambda: net(images), device)
-                if rep >= args.warmup:
-                    infer_times[name].append(t)
+            train_step(net)().backward()
+        return step
+
+    def infer_fn(net: nn.Module) -> Callable[[], None]:
+        def step() -> None:
+            with torch.no_grad():
+                net(images)
+        return step
+
+    train_times, train_pairs = paired(
+        {name: train_fn(name) for name in names}, "plain", args, device)
+    for net in infer.values():
+        net.eval()
+    infer_times, infer_pairs = paired(
+        {name: infer_fn(net) for name, net in infer.items()}, "plain", args, device)
     nets["plain"].train()
     memory = {name: peak_memory(train_step(nets[name]), device) for name in names}
     train = {name: statistics.median(v) for name, v in train_times.items()}
     inference = {name: statistics.median(v) for name, v in infer_times.items()}
-    base, base_inf = train["plain"], inference["plain"]
     result: Dict[str, object] = {
         "device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__,
         "images": n, "image_size": args.image_size, "repeats": args.repeats,
-        "train_s": train, "train_ratio": {k: v / base for k, v in train.items()},
-        "inference_s": inference, "inference_ratio": {k: v / base_inf for k, v in inference.items()},
+        "train_s": train, "train_ratio": {k: statistics.median(v) for k, v in train_pairs.items()},
+        "inference_s": inference,
+        "inference_ratio": {k: statistics.median(v) for k, v in infer_pairs.items()},
         "memory_bytes": memory, "memory_ratio": {k: v / memory["plain"] for k, v in memory.items()},
         "memory_kind": "cuda max_memory_allocated" if device.type == "cuda" else "autograd saved tensors",
     }
