@@ -21,9 +21,22 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     return torch.device(name)
 
 
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity (``taskset``, cgroups/SLURM pinning), else all cores."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_threads(world_size: int = 1) -> int:
+    """``$OMP_NUM_THREADS`` when set, else the usable cores divided among the ``world_size`` local processes."""
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, usable_cores() // max(1, world_size))
+
+
 def set_threads(threads: int | None, world_size: int = 1) -> None:
-    """Use ``threads`` intra-op threads (default: the cores divided among the processes of this machine)."""
-    if threads is None:
-        cores = os.cpu_count() or 1
-        threads = max(1, cores // max(1, world_size))
-    torch.set_num_threads(int(threads))
+    """Use ``threads`` intra-op threads (default: :func:`default_threads`)."""
+    torch.set_num_threads(int(threads) if threads is not None else default_threads(world_size))
