@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 TrainFn = Callable[..., Path]   # train(config, out_dir, resume=True) -> run dir
 EvalFn = Callable[..., EvalResult]  # evaluate_run(run_dir, split=..., ..., checkpoint=...) -> EvalResult
 #: settings that may differ between a finished run and the config asked for now (they change nothing computed)
-_HARMLESS = {"train.device", "train.progress", "train.threads", "data.num_workers", "data.data_root",
-             "data.cache_dir", "eval.episodes_file"}
+_HARMLESS = {"train.device", "train.progress", "train.threads", "train.channels_last", "data.num_workers",
+             "data.data_root", "data.cache_dir", "eval.episodes_file"}
 
 
 @dataclass(frozen=True)

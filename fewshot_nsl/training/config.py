@@ -84,6 +84,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False
     threads: Optional[int] = None
+    channels_last: Optional[bool] = None
     progress: bool = True
 
 
