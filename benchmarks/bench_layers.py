@@ -29,6 +29,7 @@ from torch import nn
 
 from fewshot_nsl import backbones
 from fewshot_nsl.layers import NSConv2d, fold_static
+from fewshot_nsl.training.memory_format import wants_channels_last
 
 #: name -> (nsl, param, route, plain_first_layer)
 TRAIN_VARIANTS: Dict[str, Tuple[str, str, str, bool]] = {
@@ -50,13 +51,17 @@ DEFAULT_VARIANTS = [v for v in TRAIN_VARIANTS if "shift" not in v and "plain-fir
 CNN4_LAYERS = [(3, 64, 84), (64, 64, 42), (64, 64, 21), (64, 64, 10)]
 
 
+#: set by ``--memory-format`` (the trainer's choice by default: channels-last on CPU)
+MEMORY_FORMAT = {"format": torch.contiguous_format}
+
+
 def build(nsl: str, param: str, route: str, plain_first_layer: bool, device: torch.device) -> nn.Module:
     """A CNN-4 with the given NS variant; ``route`` is set on every dynamic layer."""
     net = backbones.build("cnn4", nsl=nsl, param=param, plain_first_layer=plain_first_layer)
     for layer in net.modules():
         if isinstance(layer, NSConv2d) and layer.dynamic and route != "auto":
             layer.route = route
-    return net.to(device)
+    return net.to(device, memory_format=MEMORY_FORMAT["format"])
 
 
 def protonet_loss(features: torch.Tensor, way: int, shot: int) -> torch.Tensor:
@@ -150,11 +155,20 @@ def route_timings(args: argparse.Namespace, device: torch.device) -> Dict[str, D
     return out
 
 
+def memory_format(name: str, device: torch.device) -> torch.memory_format:
+    """``auto`` = what the trainer uses (``train.channels_last`` auto: channels-last on CPU)."""
+    if name == "auto":
+        return torch.channels_last if wants_channels_last(None, device) else torch.contiguous_format
+    return torch.channels_last if name == "channels_last" else torch.contiguous_format
+
+
 def run(args: argparse.Namespace) -> Dict[str, object]:
     device = torch.device(args.device)
     torch.manual_seed(0)
     n = args.way * (args.shot + args.query)
+    MEMORY_FORMAT["format"] = memory_format(args.memory_format, device)
     images = torch.randn(n, 3, args.image_size, args.image_size, device=device)
+    images = images.contiguous(memory_format=MEMORY_FORMAT["format"])
     names = [v for v in TRAIN_VARIANTS if v in args.variants or v == "plain"]
     nets = {name: build(*TRAIN_VARIANTS[name], device).train() for name in names}
 
@@ -192,6 +206,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     inference = {name: statistics.median(v) for name, v in infer_times.items()}
     result: Dict[str, object] = {
         "device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "memory_format": str(MEMORY_FORMAT["format"]).replace("torch.", ""),
         "images": n, "image_size": args.image_size, "repeats": args.repeats,
         "train_s": train, "train_ratio": {k: statistics.median(v) for k, v in train_pairs.items()},
         "inference_s": inference,
@@ -237,6 +252,8 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--image-size", type=int, default=84)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--memory-format", default="auto", choices=["auto", "channels_last", "nchw"],
+                        help="layout of images and weights (auto: the trainer's, channels-last on CPU)")
     parser.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS, choices=list(TRAIN_VARIANTS))
     parser.add_argument("--no-routes", action="store_true", help="skip the per-layer unfold vs shift timing")
     parser.add_argument("--route-batch", type=int, default=None,

@@ -137,6 +137,8 @@ class NSConv2d(nn.Module):
         conv.weight.copy_(self.folded_weight())
         if self.bias is not None:
             conv.bias.copy_(self.bias)
+        if not self.weight.is_contiguous() and self.weight.is_contiguous(memory_format=torch.channels_last):
+            conv.to(memory_format=torch.channels_last)  # keep the layout of a channels-last model
         return conv
 
     def regularization(self) -> torch.Tensor:

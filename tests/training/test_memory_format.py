@@ -69,3 +69,15 @@ def test_auto_setting_is_on_for_cpu_only() -> None:
     assert not wants_channels_last(None, torch.device("cuda"))
     assert wants_channels_last(True, torch.device("cuda"))
     assert not wants_channels_last(False, torch.device("cpu"))
+
+
+def test_folding_a_channels_last_static_nsn_keeps_the_layout_and_the_output() -> None:
+    from fewshot_nsl.layers import fold_static
+
+    net = use_channels_last(ProtoNet(tiny_cnn(nsl="static-uns"), IMAGE_SHAPE, 5)).eval()
+    folded = fold_static(net)
+    convs = [m for m in folded.modules() if isinstance(m, nn.Conv2d)]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    images = synthetic_episode().query
+    with torch.no_grad():
+        torch.testing.assert_close(folded.embed(images), net.embed(images), rtol=1e-4, atol=1e-5)
