@@ -64,8 +64,9 @@ class FewShotMethod(nn.Module):
         options: this method's ``Options`` (defaults when None).
         train_way: way of the training episodes (for heads of fixed width, e.g. MAML's).
 
-    Subclasses set the class attributes and implement :meth:`predict` (and :meth:`predict_from_features`
-    when the query logits depend on the episode only through the support features).
+    Subclasses set the class attributes, implement :meth:`predict` (and :meth:`predict_from_features`
+    when the query logits depend on the episode only through the support features), and build their own
+    modules and check their options in :meth:`_build` rather than restating ``__init__``.
 
     Class attributes:
         Options: the dataclass of this method's own options (validated by the config schema).
@@ -93,6 +94,12 @@ class FewShotMethod(nn.Module):
         self.num_base_classes = int(num_base_classes)
         self.train_way = int(train_way)
         self.options = options if options is not None else self.Options()
+        self._build()
+
+    def _build(self) -> None:
+        """Subclass hook, called at the end of ``__init__`` with every attribute above set: validate
+        ``self.options`` (raise ConfigError naming the key) and create the method's own modules (heads,
+        relation modules, ...). The base method has none."""
 
     # -- inference ------------------------------------------------------------------------------
     def embed(self, images: torch.Tensor) -> torch.Tensor:

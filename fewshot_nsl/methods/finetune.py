@@ -16,10 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..backbones.base import Backbone
 from ..errors import ConfigError
 from . import register_method
-from .base import MethodOptions
 from .pretrained import PretrainedMethod, PretrainedOptions
 
 
@@ -46,15 +44,8 @@ class FineTune(PretrainedMethod):
         dampening: float = 0.9
         weight_decay: float = 1e-3
 
-    def __init__(
-        self,
-        backbone: Backbone,
-        image_shape: tuple[int, int, int],
-        num_base_classes: int,
-        options: MethodOptions | None = None,
-        train_way: int = 5,
-    ) -> None:
-        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
+    def _build(self) -> None:
+        super()._build()
         o = self.options
         for key in ("epochs", "batch_size"):
             if getattr(o, key) < 1:

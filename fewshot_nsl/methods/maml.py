@@ -24,7 +24,6 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from ..backbones.base import Backbone
 from ..errors import ConfigError
 from . import register_method
 from .base import EpisodeBatch, FewShotMethod, MethodOptions, accuracy
@@ -69,22 +68,14 @@ class MAML(FewShotMethod):
 
     features_depend_on_episode = True
 
-    def __init__(
-        self,
-        backbone: Backbone,
-        image_shape: tuple[int, int, int],
-        num_base_classes: int,
-        options: MethodOptions | None = None,
-        train_way: int = 5,
-    ) -> None:
-        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
+    def _build(self) -> None:
         o = self.options
         if o.inner_steps < 0 or o.test_inner_steps < 0:
             raise ConfigError(f"method.inner_steps and method.test_inner_steps must be >= 0, got "
                               f"{o.inner_steps} and {o.test_inner_steps}")
         if o.inner_lr <= 0:
             raise ConfigError(f"method.inner_lr must be > 0, got {o.inner_lr}")
-        self.head = nn.Linear(backbone.feature_dim(self.image_shape), self.train_way)
+        self.head = nn.Linear(self.backbone.feature_dim(self.image_shape), self.train_way)
 
     def logits(self, fast: FastWeights, images: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, train_way) logits of backbone + head with ``fast`` weights (names as in

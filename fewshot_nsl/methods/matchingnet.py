@@ -19,7 +19,6 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ..backbones.base import Backbone
 from ..errors import ConfigError
 from . import register_method
 from .base import FewShotMethod, MethodOptions
@@ -68,22 +67,14 @@ class MatchingNet(FewShotMethod):
         fce_steps: Optional[int] = None  # noqa: UP045 (the config schema reads typing.Optional)
         scale: float = 1.0
 
-    def __init__(
-        self,
-        backbone: Backbone,
-        image_shape: tuple[int, int, int],
-        num_base_classes: int,
-        options: MethodOptions | None = None,
-        train_way: int = 5,
-    ) -> None:
-        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
+    def _build(self) -> None:
         o = self.options
         if o.fce_steps is not None and o.fce_steps < 1:
             raise ConfigError(f"method.fce_steps must be >= 1 or null, got {o.fce_steps}")
         if o.scale <= 0:
             raise ConfigError(f"method.scale must be > 0, got {o.scale}")
         if o.fce:
-            dim = backbone.feature_dim(self.image_shape)
+            dim = self.backbone.feature_dim(self.image_shape)
             self.support_embedding = SupportEmbedding(dim)
             self.query_embedding = QueryEmbedding(dim)
 

@@ -7,11 +7,9 @@ and the head's initialisation. Batch norm, the head and the inner loop are as in
 
 from __future__ import annotations
 
-from ..backbones.base import Backbone
 from ..errors import ConfigError
 from ..layers.introspect import similarity_parameter_names
 from . import register_method
-from .base import MethodOptions
 from .maml import MAML
 
 
@@ -19,22 +17,16 @@ from .maml import MAML
 class MetaStaticNSN(MAML):
     """MAML on a static NSN whose fast weights are the per-layer M (static DNS: m) and the head."""
 
-    def __init__(
-        self,
-        backbone: Backbone,
-        image_shape: tuple[int, int, int],
-        num_base_classes: int,
-        options: MethodOptions | None = None,
-        train_way: int = 5,
-    ) -> None:
-        nsl = getattr(getattr(backbone, "ns_options", None), "nsl", "none")
+    def _build(self) -> None:
+        nsl = getattr(getattr(self.backbone, "ns_options", None), "nsl", "none")
         if not str(nsl).startswith("static"):
             raise ConfigError(f"method metastatic needs a static NS backbone (model.nsl static-uns or static-dns), "
-                              f"got model.nsl={nsl!r} on {type(backbone).__name__}")
-        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
-        names = similarity_parameter_names(backbone)
+                              f"got model.nsl={nsl!r} on {type(self.backbone).__name__}")
+        super()._build()
+        names = similarity_parameter_names(self.backbone)
         if not names:
-            raise ConfigError(f"method metastatic: backbone {type(backbone).__name__} has no similarity matrices M")
+            raise ConfigError(f"method metastatic: backbone {type(self.backbone).__name__} has no similarity "
+                              "matrices M")
         self._similarity_names = [f"backbone.{n}" for n in names]
 
     def adapted_parameter_names(self) -> list[str]:

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..backbones.base import Backbone
 from ..errors import ConfigError
 from . import register_method
-from .base import MethodOptions
 from .pretrained import PretrainedMethod, PretrainedOptions
 from .protonet import squared_euclidean
 
@@ -32,15 +30,8 @@ class NearestNeighbour(PretrainedMethod):
 
         metric: str = "cosine"
 
-    def __init__(
-        self,
-        backbone: Backbone,
-        image_shape: tuple[int, int, int],
-        num_base_classes: int,
-        options: MethodOptions | None = None,
-        train_way: int = 5,
-    ) -> None:
-        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
+    def _build(self) -> None:
+        super()._build()
         if self.options.metric not in METRICS:
             raise ConfigError(f"method.metric must be one of {', '.join(METRICS)}, got {self.options.metric!r}")
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..backbones.base import Backbone
 from ..errors import ConfigError
 from . import register_method
-from .base import MethodOptions
 from .protonet import ProtoNet
 
 
@@ -22,19 +20,12 @@ class _NSProtoNet(ProtoNet):
     family: ClassVar[str] = ""
     choices: ClassVar[str] = ""
 
-    def __init__(
-        self,
-        backbone: Backbone,
-        image_shape: tuple[int, int, int],
-        num_base_classes: int,
-        options: MethodOptions | None = None,
-        train_way: int = 5,
-    ) -> None:
-        nsl = getattr(getattr(backbone, "ns_options", None), "nsl", "none")
+    def _build(self) -> None:
+        nsl = getattr(getattr(self.backbone, "ns_options", None), "nsl", "none")
         if not str(nsl).startswith(self.family):
             raise ConfigError(f"method {self.family} needs a {self.family} NS backbone (model.nsl {self.choices}), "
-                              f"got model.nsl={nsl!r} on {type(backbone).__name__}")
-        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
+                              f"got model.nsl={nsl!r} on {type(self.backbone).__name__}")
+        super()._build()
 
 
 @register_method("static")

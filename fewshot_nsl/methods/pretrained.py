@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..backbones.base import Backbone
 from ..errors import ConfigError
 from .base import FewShotMethod, MethodOptions, accuracy
 
@@ -30,20 +29,12 @@ class PretrainedMethod(FewShotMethod):
     Options = PretrainedOptions
     training_mode = "supervised"
 
-    def __init__(
-        self,
-        backbone: Backbone,
-        image_shape: tuple[int, int, int],
-        num_base_classes: int,
-        options: MethodOptions | None = None,
-        train_way: int = 5,
-    ) -> None:
-        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
+    def _build(self) -> None:
         if self.num_base_classes < 2:
             raise ConfigError(f"method {type(self).__name__} needs >= 2 base classes, got {self.num_base_classes}")
         if not 0.0 <= self.options.label_smoothing < 1.0:
             raise ConfigError(f"method.label_smoothing must be in [0, 1), got {self.options.label_smoothing}")
-        self.classifier = nn.Linear(backbone.feature_dim(self.image_shape), self.num_base_classes)
+        self.classifier = nn.Linear(self.backbone.feature_dim(self.image_shape), self.num_base_classes)
 
     def supervised_loss(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Cross-entropy of (B, C, H, W) base-class ``images`` with (B,) ``labels`` in [0, num_base_classes)."""

@@ -17,9 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..backbones.base import Backbone
 from . import register_method
-from .base import EpisodeBatch, FewShotMethod, MethodOptions, accuracy
+from .base import EpisodeBatch, FewShotMethod, accuracy
 
 
 def _relation_block(in_channels: int, size: tuple[int, int], padding: int) -> tuple[nn.Sequential, tuple[int, int]]:
@@ -57,16 +56,8 @@ class RelationModule(nn.Module):
 class RelationNet(FewShotMethod):
     """Logits are relation scores in [0, 1]; the training loss is MSE to one-hot labels."""
 
-    def __init__(
-        self,
-        backbone: Backbone,
-        image_shape: tuple[int, int, int],
-        num_base_classes: int,
-        options: MethodOptions | None = None,
-        train_way: int = 5,
-    ) -> None:
-        super().__init__(backbone, image_shape, num_base_classes, options, train_way)
-        self.map_shape = tuple(backbone.map_shape(self.image_shape))
+    def _build(self) -> None:
+        self.map_shape = tuple(self.backbone.map_shape(self.image_shape))
         self.relation = RelationModule(*self.map_shape)
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:

@@ -3,32 +3,13 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from ns_reference import D, definition, rand
 
 from fewshot_nsl.errors import ConfigError
 from fewshot_nsl.layers import NSConv2d, unfold_route
 from fewshot_nsl.layers.functional import ns_conv_shift, ns_conv_unfold
 
-D = torch.float64
 ROUTES = {"unfold": ns_conv_unfold, "shift": ns_conv_shift}
-
-
-def definition(x, weight, m):
-    """y[b,o,p] = sum_c sum_{k,q} W[o,c,k] M_p[k,q] x[b,c,p+delta_q], M (B, K, K, H, W), explicit loops."""
-    b, c, h, w = x.shape
-    o, _, kh, kw = weight.shape
-    ph, pw = kh // 2, kw // 2
-    xp = F.pad(x, (pw, pw, ph, ph))
-    y = torch.zeros(b, o, h, w, dtype=x.dtype)
-    for k in range(kh * kw):
-        w_k = weight[:, :, k // kw, k % kw]
-        for q in range(kh * kw):
-            di, dj = divmod(q, kw)
-            y += m[:, k, q, None] * torch.einsum("oc,bchw->bohw", w_k, xp[:, :, di:di + h, dj:dj + w])
-    return y
-
-
-def rand(*shape, seed=0):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=D)
 
 
 def diag_embed(m):

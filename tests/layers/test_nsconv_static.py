@@ -3,27 +3,11 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from ns_reference import D, definition
 
 from fewshot_nsl.errors import ConfigError
 from fewshot_nsl.layers import NSConv2d
 from fewshot_nsl.layers.functional import ns_conv_unfold
-
-D = torch.float64
-
-
-def definition(x, weight, m):
-    """y[b,o,p] = sum_c sum_{k,q} W[o,c,k] M[k,q] x[b,c,p+delta_q], by explicit loops over taps (M: (K,K))."""
-    b, c, h, w = x.shape
-    o, _, kh, kw = weight.shape
-    ph, pw = kh // 2, kw // 2
-    xp = F.pad(x, (pw, pw, ph, ph))
-    y = torch.zeros(b, o, h, w, dtype=x.dtype)
-    for k in range(kh * kw):
-        w_k = weight[:, :, k // kw, k % kw]
-        for q in range(kh * kw):
-            di, dj = divmod(q, kw)
-            y += m[k, q] * torch.einsum("oc,bchw->bohw", w_k, xp[:, :, di:di + h, dj:dj + w])
-    return y
 
 
 @pytest.fixture

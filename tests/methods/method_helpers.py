@@ -45,3 +45,17 @@ def tiny_mlp(seed: int = 0) -> Backbone:
     """A BN-free wrapped user module."""
     torch.manual_seed(seed)
     return WrappedBackbone(TinyMLP())
+
+
+def assert_a_few_steps_reduce_the_loss(method: nn.Module, steps: int = 12, lr: float = 3e-3, seed: int = 4) -> None:
+    """Adam on one synthetic episode for ``steps`` steps brings the episode's loss below 90 % of its start."""
+    method.train()
+    episode = synthetic_episode(seed=seed)
+    optimizer = torch.optim.Adam(method.parameters(), lr=lr)
+    first = float(method(episode)[0].detach())
+    for _ in range(steps):
+        loss, _ = method(episode)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(method(episode)[0].detach()) < 0.9 * first

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from method_helpers import IMAGE_SHAPE, synthetic_episode, tiny_cnn, tiny_mlp
+from method_helpers import assert_a_few_steps_reduce_the_loss, IMAGE_SHAPE, synthetic_episode, tiny_cnn, tiny_mlp
 
 from fewshot_nsl.errors import ConfigError
 from fewshot_nsl.methods import get_method
@@ -43,15 +43,4 @@ def test_rejects_other_backbones(name):
 @pytest.mark.parametrize("name,nsl", [("static", "static-uns"), ("static", "static-dns"), ("dynamic", "dynamic-dns"),
                                       ("dynamic", "dynamic-uns")])
 def test_a_few_steps_reduce_the_loss(name, nsl):
-    method = get_method(name)(tiny_cnn(seed=2, nsl=nsl), IMAGE_SHAPE, 5)
-    method.train()
-    ep = synthetic_episode(seed=4)
-    optimizer = torch.optim.Adam(method.parameters(), lr=3e-3)
-    first = float(method(ep)[0].detach())
-    for _ in range(12):
-        loss, _ = method(ep)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    with torch.no_grad():
-        assert float(method(ep)[0]) < 0.9 * first
+    assert_a_few_steps_reduce_the_loss(get_method(name)(tiny_cnn(seed=2, nsl=nsl), IMAGE_SHAPE, 5))
