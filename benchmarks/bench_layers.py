@@ -155,6 +155,33 @@ def route_timings(args: argparse.Namespace, device: torch.device) -> Dict[str, D
     return out
 
 
+def forward_macs(net: nn.Module, images: torch.Tensor) -> Dict[str, int]:
+    """Multiply-adds of one forward pass by kind: ``conv`` (the layers' own convolutions, NS similarity
+    excluded) and ``predictor`` (the convolutions of the dynamic similarity predictors, adapters included)."""
+    macs = {"conv": 0, "predictor": 0}
+    hooks = []
+
+    def counter(kind: str, weight_of: Callable[[nn.Module], torch.Tensor]):
+        def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
+            w = weight_of(module)
+            macs[kind] += out.numel() * w[0].numel()  # every output element: C_in/groups * kh * kw MACs
+        return hook
+
+    for name, module in net.named_modules():
+        kind = "predictor" if ".predictor" in f".{name}" or "shared" in name else "conv"
+        if isinstance(module, nn.Conv2d):
+            hooks.append(module.register_forward_hook(counter(kind, lambda m: m.weight)))
+        elif isinstance(module, NSConv2d):
+            hooks.append(module.register_forward_hook(counter("conv", lambda m: m.weight)))
+        elif type(module).__name__ == "NormalizedConv2d":
+            hooks.append(module.register_forward_hook(counter("predictor", lambda m: m.weight)))
+    with torch.no_grad():
+        net(images)
+    for h in hooks:
+        h.remove()
+    return macs
+
+
 def memory_format(name: str, device: torch.device) -> torch.memory_format:
     """``auto`` = what the trainer uses (``train.channels_last`` auto: channels-last on CPU)."""
     if name == "auto":
@@ -202,6 +229,8 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
         {name: infer_fn(net) for name, net in infer.items()}, "plain", args, device)
     nets["plain"].train()
     memory = {name: peak_memory(train_step(nets[name]), device) for name in names}
+    macs = {name: forward_macs(nets[name], images) for name in names}
+    plain_macs = sum(macs["plain"].values())
     train = {name: statistics.median(v) for name, v in train_times.items()}
     inference = {name: statistics.median(v) for name, v in infer_times.items()}
     result: Dict[str, object] = {
@@ -213,6 +242,8 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
         "inference_ratio": {k: statistics.median(v) for k, v in infer_pairs.items()},
         "memory_bytes": memory, "memory_ratio": {k: v / memory["plain"] for k, v in memory.items()},
         "memory_kind": "cuda max_memory_allocated" if device.type == "cuda" else "autograd saved tensors",
+        "forward_gmacs": {k: {kind: v / 1e9 for kind, v in m.items()} for k, m in macs.items()},
+        "mac_ratio": {k: sum(m.values()) / plain_macs for k, m in macs.items()},
     }
     ratios = result["train_ratio"]
     result["folded_static_inference_ratio"] = result["inference_ratio"]["static-uns (folded)"]
@@ -234,6 +265,9 @@ def print_table(result: Dict[str, object]) -> None:
         print(f"{name:24s} {sec:8.3f} {result['train_ratio'][name]:8.2f} "
               f"{result['memory_bytes'][name] / 2**20:11.1f} {result['memory_ratio'][name]:8.2f}")
     print(f"memory: {result['memory_kind']}")
+    print(f"{'forward multiply-adds':24s} {'conv G':>8s} {'pred. G':>8s} {'x plain':>8s}")
+    for name, m in result["forward_gmacs"].items():
+        print(f"{name:24s} {m['conv']:8.1f} {m['predictor']:8.1f} {result['mac_ratio'][name]:8.2f}")
     print(f"{'inference (no grad)':24s} {'seconds':>8s} {'x plain':>8s}")
     for name, sec in result["inference_s"].items():
         print(f"{name:24s} {sec:8.3f} {result['inference_ratio'][name]:8.2f}")
