@@ -4,7 +4,8 @@ The backbone's unpooled feature maps (B, C, h, w) are used. Per class, the suppo
 al.'s K-shot rule); each class map is concatenated with each query map along channels and scored in [0, 1]
 by the relation module; training regresses the scores on one-hot labels with MSE.
 
-Relation module (Sung et al.): 2 x [conv3x3 -> 64, BN, ReLU, maxpool 2], FC -> 8, ReLU, FC -> 1, sigmoid.
+Relation module (Sung et al.): 2 x [conv3x3 -> 64, BN, ReLU, maxpool 2], FC -> 8, ReLU, FC -> 1, sigmoid,
+initialised as in their code (see :meth:`RelationModule.reset_parameters`).
 The convs are padded when the maps are smaller than 10x10 (CloserLook's rule, so CNN-4's 5x5 maps work:
 5 -> 2 -> 1); Sung et al. used unpadded convs on the 19x19 maps of a Conv-4 without the last two poolings.
 A pooling that would empty the map (1x1) is skipped.
@@ -47,6 +48,19 @@ class RelationModule(nn.Module):
         self.convs = nn.Sequential(block1, block2)
         self.fc = nn.Sequential(nn.Linear(64 * size[0] * size[1], hidden), nn.ReLU(), nn.Linear(hidden, 1),
                                 nn.Sigmoid())
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Sung et al.'s initialisation: convs He-normal (fan-out) with zero bias, FCs N(0, 0.01^2) with bias 1.
+        The bias of 1 keeps the 8 hidden ReLUs alive at the start; with PyTorch's default init they can all
+        die, and the module then outputs one constant that MSE drives to 1/way (accuracy stuck at chance)."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, 0.0, 0.01)
+                nn.init.ones_(module.bias)
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         return self.fc(self.convs(pairs).flatten(1)).squeeze(1)
