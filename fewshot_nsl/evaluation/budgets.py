@@ -115,10 +115,10 @@ BUDGETS: dict[str, Budget] = {
         eval_episodes=600,
         checkpoint="last",
         shrunk="images to 42 px; training to 500-1500 episodes (paper recipes: 30k-500k); ProtoNet trained 5-way; "
-               "MAML-style rows 3/5 inner steps with inner step sizes raised from 0.01 (MAML 0.1, meta-learned static NSN "
-               "0.4: chosen by 300-episode checks on val, where 0.01 stayed near the pixel floor); "
+               "MAML-style rows 3/5 inner steps with inner step sizes raised from 0.01 (MAML 0.1, meta-learned "
+               "static NSN 0.4: chosen by 300-episode checks on val, where 0.01 stayed near the pixel floor); "
                "measured on the 600 standard *val* episodes with the last checkpoint (the test images are withheld "
-               "here, and no model selection touches val)",
+               "here, and no checkpoint selection touches val)",
     ),
     "paper": Budget(
         description="the paper-scale recipes of the presets (a GPU job): test split, best-on-val checkpoint",
