@@ -60,12 +60,13 @@ def main() -> None:
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--split", default="val")
     parser.add_argument("--episodes", type=int, default=600)
+    parser.add_argument("--image-size", type=int, default=None, help="default: the dataset's (84)")
     parser.add_argument("--methods", nargs="+", default=["protonet", "dynamic", "maml"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    images = load_split("mini-imagenet", args.split, args.data_root)
+    images = load_split("mini-imagenet", args.split, args.data_root, args.image_size)
     sampler = EpisodeSampler(images.labels, 5, 5, 15, seed=0)
     episodes = [sampler.episode(i) for i in range(args.episodes)]
     rows = [bench(m, images, episodes, args.device) for m in args.methods]
@@ -77,7 +78,7 @@ def main() -> None:
             print(f"{r['method']:10s} {r['note']}")
     timed = [r for r in rows if r["cacheable"]]
     emit({"speedup": min(r["speedup"] for r in timed), "same_accuracy": all(r["same_accuracy"] for r in timed),
-          "episodes": args.episodes, "split": args.split, "rows": rows, "machine": machine()}, args.json)
+          "episodes": args.episodes, "split": args.split, "image_size": images.image_shape[1], "rows": rows, "machine": machine()}, args.json)
 
 
 if __name__ == "__main__":
