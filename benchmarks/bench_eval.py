@@ -78,7 +78,8 @@ def main() -> None:
             print(f"{r['method']:10s} {r['note']}")
     timed = [r for r in rows if r["cacheable"]]
     emit({"speedup": min(r["speedup"] for r in timed), "same_accuracy": all(r["same_accuracy"] for r in timed),
-          "episodes": args.episodes, "split": args.split, "image_size": images.image_shape[1], "rows": rows, "machine": machine()}, args.json)
+          "episodes": args.episodes, "split": args.split, "image_size": images.image_shape[1], "rows": rows,
+          "machine": machine()}, args.json)
 
 
 if __name__ == "__main__":
