@@ -45,6 +45,8 @@ def bench_method(method: str, args: argparse.Namespace) -> dict:
         overrides.append(f"data.data_root={args.data_root}")
     if args.image_size:
         overrides.append(f"data.image_size={args.image_size}")
+    if args.amp:
+        overrides.append("train.amp=true")  # mixed precision (CUDA only; ignored on CPU by the trainer)
     config = resolve_config(method, overrides=overrides)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(config, Path(tmp))
@@ -76,6 +78,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="steps per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--amp", action="store_true", help="mixed precision (with --device cuda)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
