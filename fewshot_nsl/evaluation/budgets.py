@@ -91,7 +91,8 @@ BUDGETS: dict[str, Budget] = {
         shrunk="training to 6 episodes/batches, images to 32 px, evaluation to 20 val episodes, MAML to 1 inner step",
     ),
     "cpu": Budget(
-        description="the largest honest run that fits in a few hours on 2 CPU cores",
+        description="an honest CPU run: about 1.5 core-hours of training for Mini-ImageNet and 0.75 for Omniglot "
+                    "(2026-11-30, this project's 2-core box)",
         overrides=("train.val_every=1000000", "train.val_episodes=100", "train.log_every=25"),
         row_overrides={
             "finetune": ("train.episodes=1500", "train.batch_size=64", "method.epochs=20"),
