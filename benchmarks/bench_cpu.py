@@ -35,7 +35,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import emit, machine  # noqa: E402
-from bench_layers import protonet_loss  # noqa: E402
+from bench_layers import paired, protonet_loss  # noqa: E402
 
 from fewshot_nsl import backbones  # noqa: E402
 
@@ -77,25 +77,12 @@ def _with_threads(step: Callable[[], None], threads: int) -> Callable[[], None]:
     return wrapped
 
 
-def _paired(steps: Dict[str, Callable[[], None]], reference: str, warmup: int, repeats: int
-            ) -> Dict[str, Dict[str, float]]:
-    """Median seconds of each step and median of (reference time / step time) over adjacent pairs."""
-    times: Dict[str, List[float]] = {k: [] for k in steps}
-    speedups: Dict[str, List[float]] = {k: [] for k in steps}
-
-    def clock(fn: Callable[[], None]) -> float:
-        start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
-
-    for rep in range(warmup + repeats):
-        for name, step in steps.items():
-            t_ref = clock(steps[reference])
-            t = t_ref if name == reference else clock(step)
-            if rep >= warmup:
-                times[name].append(t)
-                speedups[name].append(t_ref / t)
-    return {k: {"s": statistics.median(times[k]), "speedup": statistics.median(speedups[k])} for k in steps}
+def _speedups(steps: Dict[str, Callable[[], None]], args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
+    """Median seconds of each step and median of (reference time / step time) over adjacent pairs, the reference
+    being the ``nchw`` step (timed by bench_layers' round-robin :func:`paired`)."""
+    times, ratios = paired(steps, "nchw", args, torch.device("cpu"))
+    return {k: {"s": statistics.median(times[k]), "speedup": statistics.median(1.0 / r for r in ratios[k])}
+            for k in steps}
 
 
 def run(args: argparse.Namespace) -> Dict[str, object]:
@@ -122,13 +109,13 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
         compile_s = time.perf_counter() - start
         compiled.train()
         train["channels_last+compile"] = _train_step(compiled, images_cl, args.way, args.shot)
-    train_res = _paired(train, "nchw", args.warmup, args.repeats)
+    train_res = _speedups(train, args)
     for net in (nchw, cl):
         net.eval()
     if not args.no_compile:
         compiled.eval()
         infer["channels_last+compile"] = _infer_step(compiled, images_cl)
-    infer_res = _paired(infer, "nchw", args.warmup, args.repeats)
+    infer_res = _speedups(infer, args)
 
     def relative(res: Dict[str, Dict[str, float]], a: str, b: str) -> float | None:
         return res[b]["s"] / res[a]["s"] if a in res and b in res else None

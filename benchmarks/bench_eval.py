@@ -28,16 +28,15 @@ from fewshot_nsl.episodes import EpisodeSampler  # noqa: E402
 from fewshot_nsl.evaluation.evaluator import evaluate  # noqa: E402
 from fewshot_nsl.training.build import build_method  # noqa: E402
 from fewshot_nsl.training.config import resolve_config  # noqa: E402
-from fewshot_nsl.training.memory_format import use_channels_last, wants_channels_last  # noqa: E402
+from fewshot_nsl.training.memory_format import place_method  # noqa: E402
 from fewshot_nsl.training.trainer import make_transform  # noqa: E402
 
 
 def bench(method_name: str, images, episodes, device: str) -> dict:
     config = resolve_config(method_name, overrides=["data.dataset=mini-imagenet"])
     torch.manual_seed(0)
-    method = build_method(config, images.image_shape, 64).to(device)
-    if wants_channels_last(config.train.channels_last, torch.device(device)):
-        use_channels_last(method)  # as load_model does for `fewshot-nsl eval`
+    method = place_method(build_method(config, images.image_shape, 64), torch.device(device),
+                          config.train.channels_last)  # as load_model does for `fewshot-nsl eval`
     if method.features_depend_on_episode:
         return {"method": method_name, "cacheable": False,
                 "note": "features depend on the episode (inner-loop adaptation): evaluated per episode only"}

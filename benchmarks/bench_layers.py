@@ -29,6 +29,7 @@ from torch import nn
 
 from fewshot_nsl import backbones
 from fewshot_nsl.layers import NSConv2d, fold_static
+from fewshot_nsl.layers.predictors import NormalizedConv2d, PredictorTrunk, SimilarityPredictor
 from fewshot_nsl.training.memory_format import wants_channels_last
 
 #: name -> (nsl, param, route, plain_first_layer)
@@ -51,17 +52,14 @@ DEFAULT_VARIANTS = [v for v in TRAIN_VARIANTS if "shift" not in v and "plain-fir
 CNN4_LAYERS = [(3, 64, 84), (64, 64, 42), (64, 64, 21), (64, 64, 10)]
 
 
-#: set by ``--memory-format`` (the trainer's choice by default: channels-last on CPU)
-MEMORY_FORMAT = {"format": torch.contiguous_format}
-
-
-def build(nsl: str, param: str, route: str, plain_first_layer: bool, device: torch.device) -> nn.Module:
-    """A CNN-4 with the given NS variant; ``route`` is set on every dynamic layer."""
+def build(nsl: str, param: str, route: str, plain_first_layer: bool, device: torch.device,
+          layout: torch.memory_format = torch.contiguous_format) -> nn.Module:
+    """A CNN-4 with the given NS variant in the memory ``layout``; ``route`` is set on every dynamic layer."""
     net = backbones.build("cnn4", nsl=nsl, param=param, plain_first_layer=plain_first_layer)
     for layer in net.modules():
         if isinstance(layer, NSConv2d) and layer.dynamic and route != "auto":
             layer.route = route
-    return net.to(device, memory_format=MEMORY_FORMAT["format"])
+    return net.to(device, memory_format=layout)
 
 
 def protonet_loss(features: torch.Tensor, way: int, shot: int) -> torch.Tensor:
@@ -159,22 +157,16 @@ def forward_macs(net: nn.Module, images: torch.Tensor) -> Dict[str, int]:
     """Multiply-adds of one forward pass by kind: ``conv`` (the layers' own convolutions, NS similarity
     excluded) and ``predictor`` (the convolutions of the dynamic similarity predictors, adapters included)."""
     macs = {"conv": 0, "predictor": 0}
-    hooks = []
+    in_predictors = {id(m) for p in net.modules() if isinstance(p, (SimilarityPredictor, PredictorTrunk))
+                     for m in p.modules()}
 
-    def counter(kind: str, weight_of: Callable[[nn.Module], torch.Tensor]):
+    def counter(kind: str):
         def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
-            w = weight_of(module)
-            macs[kind] += out.numel() * w[0].numel()  # every output element: C_in/groups * kh * kw MACs
+            macs[kind] += out.numel() * module.weight[0].numel()  # per output element: C_in/groups * kh * kw
         return hook
 
-    for name, module in net.named_modules():
-        kind = "predictor" if ".predictor" in f".{name}" or "shared" in name else "conv"
-        if isinstance(module, nn.Conv2d):
-            hooks.append(module.register_forward_hook(counter(kind, lambda m: m.weight)))
-        elif isinstance(module, NSConv2d):
-            hooks.append(module.register_forward_hook(counter("conv", lambda m: m.weight)))
-        elif type(module).__name__ == "NormalizedConv2d":
-            hooks.append(module.register_forward_hook(counter("predictor", lambda m: m.weight)))
+    hooks = [m.register_forward_hook(counter("predictor" if id(m) in in_predictors else "conv"))
+             for m in net.modules() if isinstance(m, (nn.Conv2d, NSConv2d, NormalizedConv2d))]
     with torch.no_grad():
         net(images)
     for h in hooks:
@@ -193,17 +185,16 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     device = torch.device(args.device)
     torch.manual_seed(0)
     n = args.way * (args.shot + args.query)
-    MEMORY_FORMAT["format"] = memory_format(args.memory_format, device)
-    images = torch.randn(n, 3, args.image_size, args.image_size, device=device)
-    images = images.contiguous(memory_format=MEMORY_FORMAT["format"])
+    layout = memory_format(args.memory_format, device)
+    images = torch.randn(n, 3, args.image_size, args.image_size, device=device).contiguous(memory_format=layout)
     names = [v for v in TRAIN_VARIANTS if v in args.variants or v == "plain"]
-    nets = {name: build(*TRAIN_VARIANTS[name], device).train() for name in names}
+    nets = {name: build(*TRAIN_VARIANTS[name], device, layout).train() for name in names}
 
     def train_step(net: nn.Module) -> Callable[[], torch.Tensor]:
         return lambda: protonet_loss(net(images), args.way, args.shot)
 
     plain_eval = nets["plain"].eval()
-    static_net = build("static-uns", "disjoint", "auto", False, device).eval()
+    static_net = build("static-uns", "disjoint", "auto", False, device, layout).eval()
     folded = fold_static(static_net)
     infer = {"plain": plain_eval, "static-uns (unfolded)": static_net, "static-uns (folded)": folded}
 
@@ -235,7 +226,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     inference = {name: statistics.median(v) for name, v in infer_times.items()}
     result: Dict[str, object] = {
         "device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "memory_format": str(MEMORY_FORMAT["format"]).replace("torch.", ""),
+        "memory_format": str(layout).replace("torch.", ""),
         "images": n, "image_size": args.image_size, "repeats": args.repeats,
         "train_s": train, "train_ratio": {k: statistics.median(v) for k, v in train_pairs.items()},
         "inference_s": inference,

@@ -24,7 +24,7 @@ from ..episodes.files import (
 )
 from ..errors import ConfigError, FewShotError
 from ..training.checkpoint import atomic_write_text
-from ..training.config import Config, read_yaml, resolve_config
+from ..training.config import RESUMABLE_CHANGES, Config, read_yaml, resolve_config
 from .budgets import BUDGETS, REFERENCE_ROW, ROWS, Budget, Row
 from .result import EvalResult, compare_results, load_result
 from .run_eval import result_path
@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 TrainFn = Callable[..., Path]   # train(config, out_dir, resume=True) -> run dir
 EvalFn = Callable[..., EvalResult]  # evaluate_run(run_dir, split=..., ..., checkpoint=...) -> EvalResult
 #: settings that may differ between a finished run and the config asked for now (they change nothing computed)
-_HARMLESS = {"train.device", "train.progress", "train.threads", "train.channels_last", "data.num_workers",
-             "data.data_root", "data.cache_dir", "eval.episodes_file"}
+#: (the trainer's resumable changes, except the training length, which a finished row must match)
+_HARMLESS = RESUMABLE_CHANGES - {"train.episodes"}
 
 
 @dataclass(frozen=True)

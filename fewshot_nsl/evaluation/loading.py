@@ -21,7 +21,7 @@ from ..methods.base import FewShotMethod
 from ..training.checkpoint import load_checkpoint
 from ..training.config import Config, resolve_config
 from ..training.device import resolve_device
-from ..training.memory_format import use_channels_last, wants_channels_last
+from ..training.memory_format import place_method
 from ..training.run_dir import RunDir
 
 
@@ -120,7 +120,5 @@ def load_model(run_dir: str | Path, checkpoint: str = "best", device: str = "aut
     if problem:
         raise CheckpointError(f"checkpoint {path} does not fit method {config.method_name!r} with backbone "
                               f"{config.model.backbone!r} (nsl={config.model.nsl}): {problem}")
-    method.to(dev).eval()
-    if wants_channels_last(config.train.channels_last, dev):
-        use_channels_last(method)
+    place_method(method, dev, config.train.channels_last).eval()
     return FewShotModel(method, config, image_shape, dev, state.get("mean"), state.get("std"), path)

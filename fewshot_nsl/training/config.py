@@ -19,6 +19,13 @@ import yaml
 from ..errors import ConfigError
 
 
+#: settings that may change when a run is resumed (they do not change what is computed)
+RESUMABLE_CHANGES = frozenset({
+    "train.episodes", "train.device", "train.progress", "train.threads", "train.channels_last", "data.num_workers",
+    "data.data_root", "data.cache_dir", "eval.episodes_file",
+})
+
+
 @dataclass
 class DataConfig:
     """Where the images come from and how they are prepared."""

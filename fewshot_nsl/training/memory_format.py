@@ -40,3 +40,10 @@ def use_channels_last(method: nn.Module) -> nn.Module:
         target.register_forward_pre_hook(_input_to_channels_last)
         setattr(target, _HOOKED, True)
     return method
+
+
+def place_method(method: nn.Module, device: torch.device, channels_last: Optional[bool]) -> nn.Module:
+    """Move ``method`` to ``device`` and, when :func:`wants_channels_last` says so for the ``train.channels_last``
+    setting, convert it with :func:`use_channels_last`. Returns ``method``."""
+    method.to(device)
+    return use_channels_last(method) if wants_channels_last(channels_last, device) else method

@@ -31,19 +31,13 @@ from ..layers.regularizers import regularization
 from ..methods.base import FewShotMethod
 from .build import build_method
 from .checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
-from .config import Config, save_config
+from .config import RESUMABLE_CHANGES, Config, save_config
 from .device import resolve_device, set_threads
 from .distributed import DistInfo, all_gather_floats, barrier, episode_index, init_distributed
-from .memory_format import use_channels_last, wants_channels_last
+from .memory_format import place_method
 from .run_dir import RunDir
 
 log = logging.getLogger(__name__)
-
-#: settings that may change when a run is resumed (they do not change what is computed)
-RESUMABLE_CHANGES = {
-    "train.episodes", "train.device", "train.progress", "train.threads", "train.channels_last", "data.num_workers",
-    "data.data_root", "data.cache_dir", "eval.episodes_file",
-}
 
 
 class TrainingDiverged(FewShotError):
@@ -148,9 +142,7 @@ class Trainer:
         self.val_episodes = [val_sampler.episode(i) for i in range(config.train.val_episodes)]
         torch.manual_seed(config.train.seed)
         self.method: FewShotMethod = build_method(config, self.train_images.image_shape, self.train_images.num_classes)
-        self.method.to(self.device)
-        if wants_channels_last(config.train.channels_last, self.device):
-            use_channels_last(self.method)
+        place_method(self.method, self.device, config.train.channels_last)
         self.optimizer = build_optimizer(config, [p for p in self.method.parameters() if p.requires_grad])
         self.meta_batch = config.train.meta_batch
         self.global_batch = self.meta_batch * self.dist.world_size
