@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import nn
 
@@ -31,18 +33,32 @@ class CNN4(Backbone):
         ns: which convolutions to use (:class:`NSOptions`).
         width: channels of every block (64 as in the paper; MAML used 32).
         depth: number of blocks (4).
+        pooled_blocks: how many of the first blocks end with a maxpool (all by default).
     """
 
     accepts_ns_options = True
     pooling = "flatten"
 
-    def __init__(self, in_channels: int = 3, ns: NSOptions = NSOptions(), width: int = 64, depth: int = 4) -> None:
+    def __init__(self, in_channels: int = 3, ns: NSOptions = NSOptions(), width: int = 64, depth: int = 4,
+                 pooled_blocks: Optional[int] = None) -> None:
         super().__init__()
         self.ns_options = ns
         self.convs = ConvFactory(ns)
         channels = [in_channels] + [width] * depth
-        self.blocks = nn.Sequential(*[conv_block(self.convs, channels[i], channels[i + 1]) for i in range(depth)])
+        pooled = depth if pooled_blocks is None else pooled_blocks
+        self.blocks = nn.Sequential(
+            *[conv_block(self.convs, channels[i], channels[i + 1], pool=i < pooled) for i in range(depth)]
+        )
 
     def forward_map(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) -> (B, width, H / 2^depth, W / 2^depth)."""
+        """(B, C, H, W) -> (B, width, H / 2^pooled_blocks, W / 2^pooled_blocks)."""
         return self.blocks(x)
+
+
+@register_backbone("cnn4-np")
+class CNN4NoPool(CNN4):
+    """Conv-4 whose last two blocks do not pool (84x84 -> 64x21x21): the encoder of Sung et al.'s
+    RelationNet and CloserLook's ``Conv4NP``, so the relation module compares spatial maps."""
+
+    def __init__(self, in_channels: int = 3, ns: NSOptions = NSOptions(), width: int = 64, depth: int = 4) -> None:
+        super().__init__(in_channels, ns, width, depth, pooled_blocks=depth - 2)

@@ -161,3 +161,20 @@ def test_dynamic_backbone_train_eval_and_batch_of_one(nsl):
     assert all(p.grad is not None for p in net.parameters())
     assert torch.isfinite(net.eval()(x)).all()
     assert float(regularization(net)) == 0.0
+
+
+@pytest.mark.parametrize("nsl", ["none", "dynamic-dns"])
+def test_cnn4_np_is_cnn4_without_the_last_two_poolings(nsl):
+    """Sung et al.'s RelationNet encoder: same convs and parameters as CNN-4, 84 -> 42 -> 21 -> 21 -> 21."""
+    pooled, unpooled = backbones.build("cnn4", nsl=nsl), backbones.build("cnn4-np", nsl=nsl)
+    assert count(unpooled) == count(pooled)
+    assert unpooled.map_shape((3, 84, 84)) == (64, 21, 21)
+    assert unpooled.map_shape((3, 42, 42)) == (64, 10, 10)
+    assert unpooled.feature_dim((3, 28, 28)) == 64 * 7 * 7
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 20, 20)
+    unpooled.load_state_dict(pooled.state_dict())  # same parameter names: the pools hold none
+    pooled.eval(), unpooled.eval()
+    torch.testing.assert_close(unpooled.blocks[:2](x), pooled.blocks[:2](x))  # first two blocks identical
+    assert [type(m).__name__ for m in unpooled.blocks[3]] == ["NSConv2d" if nsl != "none" else "Conv2d",
+                                                              "BatchNorm2d", "ReLU"]

@@ -55,6 +55,7 @@ def test_preset_recipes():
     assert resolve_config("metastatic").model.nsl == "static-uns"
     assert resolve_config("matchingnet").method_options().fce is True
     assert resolve_config("finetune").method_options().epochs == 100
+    assert resolve_config("relationnet").model.backbone == "cnn4-np"  # Sung et al.'s encoder
 
 
 def test_cli_style_overrides_win_over_the_preset():
