@@ -8,7 +8,7 @@ from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("eval", help="evaluate a trained run on fixed episodes (mean and 95% CI)")
+    p = subparsers.add_parser("eval", help="evaluate a trained run on fixed episodes (mean and 95%% CI)")
     p.add_argument("run_dir", help="a run directory written by 'fewshot-nsl train'")
     p.add_argument("--data-root", default=None)
     p.add_argument("--split", default=None, help="default: the run's eval.split (test)")
