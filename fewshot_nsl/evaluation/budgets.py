@@ -91,8 +91,8 @@ BUDGETS: dict[str, Budget] = {
         shrunk="training to 6 episodes/batches, images to 32 px, evaluation to 20 val episodes, MAML to 1 inner step",
     ),
     "cpu": Budget(
-        description="an honest CPU run: about 1.5 core-hours of training for Mini-ImageNet and 0.75 for Omniglot "
-                    "(2026-11-30, this project's 2-core box)",
+        description="an honest CPU run: about 2.6 core-hours of training for Mini-ImageNet and 1.2 for Omniglot "
+                    "(2026-12-01, this project's 2-core box)",
         overrides=("train.val_every=1000000", "train.val_episodes=100", "train.log_every=25"),
         row_overrides={
             "finetune": ("train.episodes=1500", "train.batch_size=64", "method.epochs=20"),
@@ -110,15 +110,16 @@ BUDGETS: dict[str, Budget] = {
             "metastatic": ("train.episodes=600", "train.meta_batch=2", "method.inner_steps=3",
                            "method.test_inner_steps=5", "method.inner_lr=0.4"),
             "dynamic-cnn4": ("train.episodes=1000",),
-            # 500 episodes left it below the Mini-ImageNet pixel floor: the dynamic CNN-9 needs ~250 episodes
-            # to leave chance (the plain CNN-9 leaves it within 50)
+            # slow starter: its nine predicted diagonals become 1 + N(0, 1) within a few steps (predictor BN,
+            # NSL_SPEC §3.2; RESULTS.md "Why the dynamic CNN-9 starts slowly"); 500 episodes ended below the
+            # Mini-ImageNet pixel floor (30.5 %), 2,000 at 38.7 % (68.7 min, 2026-12-01)
             "dynamic-cnn9": ("train.episodes=2000",),
         },
         max_image_size=42,
         eval_split="val",
         eval_episodes=600,
         checkpoint="last",
-        shrunk="images to 42 px; training to 600-6000 episodes (paper recipes: 30k-500k); ProtoNet trained 5-way; "
+        shrunk="images to 42 px; training to 600-6,000 episodes (paper recipes: 30k-500k); ProtoNet trained 5-way; "
                "MAML-style rows 3/5 inner steps with inner step sizes raised from 0.01 (MAML 0.1, meta-learned "
                "static NSN 0.4: chosen by 300-episode checks on val, where 0.01 stayed near the pixel floor); "
                "measured on the 600 standard *val* episodes with the last checkpoint (the test images are withheld "

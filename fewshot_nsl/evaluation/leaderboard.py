@@ -182,7 +182,8 @@ def describe(protocol: Protocol, budget_name: str, budget: Budget, episodes_file
     p = protocol
     return (f"{p.dataset}/{p.split}, {p.way}-way {p.shot}-shot {p.query}-query, {p.episodes} fixed episodes "
             f"({episodes_file.name}, sha256 {sha[:12]}), checkpoint '{p.checkpoint}'; accuracy = {CI_FORMULA}. "
-            f"Ranks are tie-aware: rows whose paired 95% CI against a better row covers zero share its rank. "
+            f"Ranks are tie-aware: a row's rank is 1 + the number of rows significantly better than it (paired "
+            f"95% CI of the difference excludes zero), so tied rows share a rank and ranks need not be consecutive. "
             f"Budget '{budget_name}': {budget.description}; shrunk: {budget.shrunk}. Paper values: NSL paper, "
             f"Mini-ImageNet 5-way 5-shot (baselines as quoted there).")
 
