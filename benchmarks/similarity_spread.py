@@ -6,7 +6,11 @@ released design puts a BatchNorm (gamma 1, eps 1e-3) on the DNS predictor's outp
 variance exceeds eps the diagonal becomes 1 + (unit-variance signal); this script measures that.
 
 Usage:
-    python benchmarks/similarity_spread.py RUN_DIR [--checkpoint last] [--images 100] [--bn train|eval] [--json]
+    python benchmarks/similarity_spread.py RUN_DIR [--checkpoint last] [--at-init] [--images 100] [--bn train|eval]
+        [--json]
+
+``--at-init`` measures the run's model as the trainer built it before the first step (same config and seed)
+instead of the checkpoint's weights.
 
 Images: ``--images`` drawn with seed 0 from the run's validation split at the run's image size, normalised
 as for evaluation. ``--bn train`` uses batch statistics (as during training), ``eval`` the running ones.
@@ -29,6 +33,7 @@ from _common import emit, machine  # noqa: E402
 from fewshot_nsl.data import load_split  # noqa: E402
 from fewshot_nsl.evaluation.loading import load_model  # noqa: E402
 from fewshot_nsl.layers.predictors import SimilarityPredictor  # noqa: E402
+from fewshot_nsl.training.build import build_method  # noqa: E402
 
 
 def spread(prediction: torch.Tensor) -> dict[str, float]:
@@ -53,11 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--bn", choices=("train", "eval"), default="train")
+    parser.add_argument("--at-init", action="store_true", help="the untrained model (the run's config and seed)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     model = load_model(args.run_dir, checkpoint=args.checkpoint, device="cpu")
     c = model.config
+    if args.at_init:
+        torch.manual_seed(c.train.seed)  # as the trainer does before building the method
+        model.method.load_state_dict(build_method(c, model.image_shape, model.method.num_base_classes).state_dict())
     images = load_split(c.data.dataset, c.data.val_split, args.data_root, model.image_shape[1], c.data.cache_dir)
     chosen = np.sort(np.random.default_rng(0).choice(len(images.labels), args.images, replace=False))
     batch = model.transform(images.images[chosen])
@@ -71,12 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         model.method.embed(batch)
     for hook in hooks:
         hook.remove()
-    print(f"{args.run_dir} ({c.model.backbone}, {c.model.nsl}), {args.images} {c.data.val_split} images, BN {args.bn}:")
+    weights = "at init" if args.at_init else f"checkpoint {args.checkpoint}"
+    print(f"{args.run_dir} ({c.model.backbone}, {c.model.nsl}, {weights}), {args.images} {c.data.val_split} images, "
+          f"BN {args.bn}:")
     for i, s in enumerate(layers):
         print(f"  NS layer {i}: std(M - I) {s['std_deviation']:.3f}, mean {s['mean_deviation']:+.3f}, "
               f"negative diagonal entries {100 * s['negative_diagonal_fraction']:.1f} %")
-    emit({"run_dir": args.run_dir, "checkpoint": args.checkpoint, "bn": args.bn, "images": args.images,
-          "layers": layers, "machine": machine()}, args.json)
+    emit({"run_dir": args.run_dir, "checkpoint": "init" if args.at_init else args.checkpoint, "bn": args.bn,
+          "images": args.images, "layers": layers, "machine": machine()}, args.json)
     return 0
 
 

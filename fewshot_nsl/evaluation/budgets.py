@@ -110,7 +110,7 @@ BUDGETS: dict[str, Budget] = {
             "metastatic": ("train.episodes=600", "train.meta_batch=2", "method.inner_steps=3",
                            "method.test_inner_steps=5", "method.inner_lr=0.4"),
             "dynamic-cnn4": ("train.episodes=1000",),
-            # slow starter: its nine predicted diagonals become 1 + N(0, 1) within a few steps (predictor BN,
+            # slow starter: its nine predicted diagonals end up as 1 + (unit-variance signal) (predictor BN,
             # NSL_SPEC §3.2; RESULTS.md "Why the dynamic CNN-9 starts slowly"); 500 episodes ended below the
             # Mini-ImageNet pixel floor (30.5 %), 2,000 at 38.7 % (68.7 min, 2026-12-01)
             "dynamic-cnn9": ("train.episodes=2000",),
