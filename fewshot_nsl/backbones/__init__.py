@@ -76,12 +76,13 @@ def available() -> list[str]:
 def build(name: str, in_channels: int = 3, **options: Any) -> Backbone:
     """Build backbone ``name`` (a registered name, an entry point, or ``package.module:Class``).
 
-    NS options (``nsl``, ``param``, ``learn_shape``, ``plain_first_layer``, ``dns_init``) go to the built-in
+    NS options (``nsl``, ``param``, ``learn_shape``, ``plain_first_layer``, ``dns_init``, ``predictor_gamma``) go
+    to the built-in
     backbones; a user's factory receives the options its signature accepts (``in_channels`` and any
     ``**kwargs``), and a user's module is wrapped to offer ``forward_map``/``feature_dim``.
     """
     factory = _resolve(name)
-    ns_keys = {"nsl", "param", "learn_shape", "plain_first_layer", "dns_init"}
+    ns_keys = {"nsl", "param", "learn_shape", "plain_first_layer", "dns_init", "predictor_gamma"}
     ns = {k: v for k, v in options.items() if k in ns_keys and v is not None}
     rest = {k: v for k, v in options.items() if k not in ns_keys}
     if getattr(factory, "accepts_ns_options", False):

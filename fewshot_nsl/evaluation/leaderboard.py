@@ -24,7 +24,7 @@ from ..episodes.files import (
 )
 from ..errors import ConfigError, FewShotError
 from ..training.checkpoint import atomic_write_text
-from ..training.config import RESUMABLE_CHANGES, Config, read_yaml, resolve_config
+from ..training.config import RESUMABLE_CHANGES, Config, changed_settings, resolve_config
 from .budgets import BUDGETS, REFERENCE_ROW, ROWS, Budget, Row
 from .result import EvalResult, compare_results, load_result
 from .run_eval import result_path
@@ -77,23 +77,14 @@ def row_config(row: Row, budget: Budget, dataset: str, data_root: str | None, de
     return resolve_config(row.method, flags=flags, overrides=overrides)
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        out.update(_flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-    return out
-
-
 def _check_reusable(run_dir: Path, config: Config) -> None:
     """A finished run is reused only when it was made with this config (harmless settings aside)."""
     saved = run_dir / "config.yaml"
     if not saved.exists():
         return
-    old, new = _flatten(read_yaml(saved)), _flatten(config.to_dict())
-    for key in sorted(set(old) | set(new)):
-        if key not in _HARMLESS and old.get(key) != new.get(key):
-            raise ConfigError(f"{run_dir} was trained with {key}={old.get(key)!r}, this leaderboard asks for "
-                              f"{new.get(key)!r}; use another --out or delete that row's folder")
+    for key, old, new in changed_settings(saved, config, _HARMLESS):
+        raise ConfigError(f"{run_dir} was trained with {key}={old!r}, this leaderboard asks for "
+                          f"{new!r}; use another --out or delete that row's folder")
 
 
 def episodes_file_for(protocol: Protocol, out: Path, data_root: str | None) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from torch import nn
@@ -23,6 +24,8 @@ class NSOptions:
         learn_shape: learn a binary diagonal D (kernel shape), M_s = D M~ D (NSL_SPEC §5).
         plain_first_layer: keep the first (RGB) conv plain, like the CIFAR ``root`` of the released code.
         dns_init: ``identity`` (all ones) or ``released`` ([1,0,0,0,1,0,0,0,1], the released code's init).
+        predictor_gamma: initial scale (gamma) of every dynamic DNS predictor's output BN; 1.0 is the released
+            code's (NSL_SPEC §3.2), a smaller value keeps the predicted diagonal near 1 for longer.
     """
 
     nsl: str = "none"
@@ -30,6 +33,7 @@ class NSOptions:
     learn_shape: bool = False
     plain_first_layer: bool = False
     dns_init: str = "identity"
+    predictor_gamma: float = 1.0
 
     def __post_init__(self) -> None:
         if self.nsl not in NSL_VARIANTS:
@@ -38,6 +42,11 @@ class NSOptions:
             raise ConfigError(f"param must be one of {', '.join(PARAMETERISATIONS)}, got {self.param!r}")
         if self.dns_init not in ("identity", "released"):
             raise ConfigError(f"dns_init must be 'identity' or 'released', got {self.dns_init!r}")
+        if not math.isfinite(self.predictor_gamma) or self.predictor_gamma <= 0:
+            raise ConfigError(f"predictor_gamma must be a positive number, got {self.predictor_gamma!r}")
+        if self.predictor_gamma != 1.0 and self.nsl != "dynamic-dns":
+            raise ConfigError(f"predictor_gamma={self.predictor_gamma} scales the output BN of a dynamic DNS "
+                              f"predictor; nsl={self.nsl!r} has none (use nsl=dynamic-dns or predictor_gamma=1.0)")
         if self.learn_shape and self.nsl == "none":
             raise ConfigError("learn_shape needs an NS variant (nsl static-* or dynamic-*), got nsl='none'")
 

@@ -46,6 +46,8 @@ class NSConv2d(nn.Module):
         route: dynamic only; ``unfold``, ``shift`` or ``auto`` (unfold; the faster here, see benchmarks).
         predictor: a prebuilt predictor (e.g. one using a shared trunk); built from ``hidden`` when None.
         hidden: width of the predictor (default 64 for DNS, 128 for UNS).
+        predictor_gamma: initial scale of the predictor's output BN when it is built here (dynamic DNS only;
+            1.0 = released code).
         m_l2: L2 coefficient on a static UNS M (5e-3 as in the released code; 0 turns it off).
         shape_l1: L1 coefficient of the kernel-shape gate.
 
@@ -60,7 +62,8 @@ class NSConv2d(nn.Module):
                  similarity: str = "uns", dynamic: bool = False, *, stride: int = 1, bias: bool = False,
                  learn_shape: bool = False, shape_mode: str = "ste", dns_init: str = "identity",
                  route: str = "auto", predictor: Optional[SimilarityPredictor] = None,
-                 hidden: Optional[int] = None, m_l2: float = 5e-3, shape_l1: float = 1e-4) -> None:
+                 hidden: Optional[int] = None, predictor_gamma: float = 1.0, m_l2: float = 5e-3,
+                 shape_l1: float = 1e-4) -> None:
         super().__init__()
         if similarity not in SIMILARITIES:
             raise ConfigError(f"NSConv2d similarity must be 'dns' or 'uns', got {similarity!r}")
@@ -82,7 +85,8 @@ class NSConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         if dynamic:
             if predictor is None:
-                predictor = SimilarityPredictor(in_channels, similarity, self.num_taps, hidden)
+                predictor = SimilarityPredictor(in_channels, similarity, self.num_taps, hidden,
+                                                output_gamma=predictor_gamma)
             self.predictor = predictor
         else:
             self.M = nn.Parameter(self._initial_m(dns_init))
@@ -176,6 +180,8 @@ def make_ns_conv(factory: ConvFactory, in_channels: int, out_channels: int, kern
         if factory.shared is None:
             out = num_taps if similarity == "dns" else num_taps * num_taps
             factory.shared = PredictorTrunk(ADAPTER_CHANNELS, HIDDEN[similarity], out)
-        predictor = SimilarityPredictor(in_channels, similarity, num_taps, trunk=factory.shared)
+        predictor = SimilarityPredictor(in_channels, similarity, num_taps, trunk=factory.shared,
+                                        output_gamma=opts.predictor_gamma)
     return NSConv2d(in_channels, out_channels, kernel_size, padding, similarity=similarity, dynamic=dynamic,
-                    learn_shape=opts.learn_shape, dns_init=opts.dns_init, predictor=predictor)
+                    learn_shape=opts.learn_shape, dns_init=opts.dns_init, predictor=predictor,
+                    predictor_gamma=opts.predictor_gamma)

@@ -85,10 +85,13 @@ class SimilarityPredictor(nn.Module):
         num_taps: K of the layer's kernel (9 for 3x3).
         hidden: width of the first conv (default 64 for DNS, 128 for UNS; ignored with ``trunk``).
         trunk: a shared trunk (owned elsewhere) to use through a per-layer 1x1 adapter; None = own trunk.
+        output_gamma: initial scale of the output BN (DNS only; the released code's is 1). Once the pre-BN
+            variance exceeds the BN's eps, the predicted diagonal is m = 1 + output_gamma * (unit-variance
+            signal) + beta, so this sets how far m starts from 1 after the first steps.
     """
 
     def __init__(self, in_channels: int, similarity: str, num_taps: int, hidden: Optional[int] = None,
-                 trunk: Optional[PredictorTrunk] = None) -> None:
+                 trunk: Optional[PredictorTrunk] = None, output_gamma: float = 1.0) -> None:
         super().__init__()
         if similarity not in HIDDEN:
             raise ConfigError(f"similarity must be 'dns' or 'uns', got {similarity!r}")
@@ -112,6 +115,10 @@ class SimilarityPredictor(nn.Module):
             self._shared = TrunkRef(trunk)
         self.norm1 = nn.BatchNorm2d(hidden, eps=BN_EPS) if diagonal else nn.Identity()
         self.norm2 = nn.BatchNorm2d(out, eps=BN_EPS) if diagonal else nn.Identity()
+        if output_gamma != 1.0:
+            if not diagonal:
+                raise ConfigError(f"output_gamma={output_gamma}: a UNS predictor has no output BN to scale")
+            nn.init.constant_(self.norm2.weight, output_gamma)
 
     @property
     def trunk_module(self) -> PredictorTrunk:

@@ -26,6 +26,7 @@ def build_method(config: Config, image_shape: Tuple[int, int, int], num_base_cla
         learn_shape=m.learn_shape,
         plain_first_layer=m.plain_first_layer,
         dns_init=m.dns_init,
+        predictor_gamma=m.predictor_gamma,
     )
     cls = get_method(config.method_name)
     return cls(backbone, image_shape, num_base_classes, config.method_options(), train_way=config.task.way)

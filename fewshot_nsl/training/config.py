@@ -59,6 +59,7 @@ class ModelConfig:
     learn_shape: bool = False
     plain_first_layer: bool = False
     dns_init: str = "identity"
+    predictor_gamma: float = 1.0
 
 
 @dataclass
@@ -323,6 +324,24 @@ def validate_ranges(config: Config) -> None:
         raise ConfigError(f"setting optim.lr must be > 0, got {config.optim.lr}")
     if config.train.device not in ("auto", "cpu", "cuda") and not config.train.device.startswith("cuda:"):
         raise ConfigError(f"setting train.device must be auto, cpu or cuda, got {config.train.device!r}")
+
+
+def flatten(d: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    out: Dict[str, Any] = {}
+    for k, v in d.items():
+        out.update(flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def changed_settings(saved: Path, config: Config, allowed: frozenset = frozenset()) -> List[tuple]:
+    """``(key, saved value, value in config)`` for every setting in which the config saved at ``saved`` differs
+    from ``config``, ``allowed`` keys aside. The saved file is read through the schema, so a setting added to the
+    schema after the run was made counts as its default."""
+    old = flatten(_build(Config, read_yaml(saved), "").to_dict())
+    new = flatten(config.to_dict())
+    return [(key, old.get(key), new.get(key)) for key in sorted(set(old) | set(new))
+            if key not in allowed and old.get(key) != new.get(key)]
 
 
 def save_config(config: Config, path: Path) -> None:

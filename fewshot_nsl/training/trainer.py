@@ -31,7 +31,7 @@ from ..layers.regularizers import regularization
 from ..methods.base import FewShotMethod
 from .build import build_method
 from .checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
-from .config import RESUMABLE_CHANGES, Config, save_config
+from .config import RESUMABLE_CHANGES, Config, changed_settings, save_config
 from .device import resolve_device, set_threads
 from .distributed import DistInfo, all_gather_floats, barrier, episode_index, init_distributed
 from .memory_format import place_method
@@ -50,17 +50,6 @@ class TrainingInterrupted(FewShotError):
     def __init__(self, message: str, signum: int) -> None:
         super().__init__(message)
         self.exit_code = 128 + signum
-
-
-def _flatten(d: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 def _rng_state() -> Dict[str, Any]:
@@ -187,16 +176,11 @@ class Trainer:
     def _check_same_config(self) -> None:
         if not self.run.config.exists():
             return
-        from .config import read_yaml
-
-        old = _flatten(read_yaml(self.run.config))
-        new = _flatten(self.config.to_dict())
-        for key in sorted(set(old) | set(new)):
-            if key not in RESUMABLE_CHANGES and old.get(key) != new.get(key):
-                raise ConfigError(
-                    f"run directory {self.run.root} was made with {key}={old.get(key)!r}, not {new.get(key)!r}; "
-                    "use another --out, or --no-resume to start it afresh"
-                )
+        for key, old, new in changed_settings(self.run.config, self.config, RESUMABLE_CHANGES):
+            raise ConfigError(
+                f"run directory {self.run.root} was made with {key}={old!r}, not {new!r}; "
+                "use another --out, or --no-resume to start it afresh"
+            )
 
     def _try_resume(self) -> None:
         if not self.resume or not self.run.last.exists():

@@ -178,3 +178,16 @@ def test_cnn4_np_is_cnn4_without_the_last_two_poolings(nsl):
     torch.testing.assert_close(unpooled.blocks[:2](x), pooled.blocks[:2](x))  # first two blocks identical
     assert [type(m).__name__ for m in unpooled.blocks[3]] == ["NSConv2d" if nsl != "none" else "Conv2d",
                                                               "BatchNorm2d", "ReLU"]
+
+
+def test_predictor_gamma_reaches_every_dynamic_dns_predictor_and_is_refused_elsewhere():
+    from fewshot_nsl.layers.predictors import SimilarityPredictor
+
+    for param in ("disjoint", "shared"):
+        net = backbones.build("cnn4", nsl="dynamic-dns", param=param, predictor_gamma=0.25)
+        gammas = [p.norm2.weight for p in net.modules() if isinstance(p, SimilarityPredictor)]
+        assert len(gammas) == 4 and all(torch.all(g == 0.25) for g in gammas)
+    with pytest.raises(ConfigError, match="predictor_gamma=0.1 scales the output BN"):
+        backbones.build("cnn4", nsl="static-dns", predictor_gamma=0.1)
+    with pytest.raises(ConfigError, match="positive"):
+        backbones.build("cnn4", nsl="dynamic-dns", predictor_gamma=0.0)

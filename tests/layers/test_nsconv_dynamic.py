@@ -196,3 +196,23 @@ def test_dynamic_layer_under_cpu_autocast(similarity):
     assert layer.weight.grad is not None and layer.predictor.trunk_module.conv1.weight.grad is not None
     ref = layer(x)
     assert (y.float() - ref).norm() / ref.norm() < 0.05
+
+
+def test_predictor_gamma_scales_the_spread_of_the_predicted_diagonal():
+    """DNS: m = 1 + gamma * (batch-normalised signal) once the pre-BN variance exceeds eps (NSL_SPEC §3.2)."""
+    x = rand(8, 4, 8, 8)
+    spreads = {}
+    for gamma in (1.0, 0.1):
+        layer = dynamic("dns", predictor_gamma=gamma).train()
+        assert torch.allclose(layer.predictor.norm2.weight, torch.tensor(gamma, dtype=torch.float64))
+        with torch.no_grad():
+            layer.predictor.trunk_module.conv2.weight.normal_(0, 1.0)  # a trained-like, far-above-eps output
+            m = layer.predictor(x)
+        spreads[gamma] = (m - 1).std().item()
+    assert spreads[1.0] == pytest.approx(1.0, rel=0.05)
+    assert spreads[0.1] == pytest.approx(0.1, rel=0.05)
+
+
+def test_predictor_gamma_needs_a_dns_output_bn():
+    with pytest.raises(ConfigError, match="UNS predictor has no output BN"):
+        dynamic("uns", predictor_gamma=0.1)

@@ -56,3 +56,20 @@ def test_saved_config_repeats_the_run(tmp_path):
     save_config(config, path)
     again = resolve_config(None, str(path))
     assert again == config
+
+
+def test_a_setting_added_after_a_run_was_made_counts_as_its_default(tmp_path):
+    """Resume and leaderboard reuse compare a saved config through the schema: a key it lacks is the default."""
+    from fewshot_nsl.training.config import changed_settings
+
+    config = resolve_config("dynamic", overrides=["data.dataset=synthetic"])
+    saved = tmp_path / "config.yaml"
+    save_config(config, saved)
+    old = yaml.safe_load(saved.read_text())
+    del old["model"]["predictor_gamma"]  # a run made before the setting existed
+    saved.write_text(yaml.safe_dump(old))
+    assert changed_settings(saved, config) == []
+    assert changed_settings(saved, resolve_config("dynamic", overrides=["data.dataset=synthetic",
+                                                                        "model.predictor_gamma=0.1"])) \
+        == [("model.predictor_gamma", 1.0, 0.1)]
+    assert changed_settings(saved, config, frozenset({"train.episodes"})) == []
