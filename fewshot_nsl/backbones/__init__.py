@@ -77,8 +77,7 @@ def build(name: str, in_channels: int = 3, **options: Any) -> Backbone:
     """Build backbone ``name`` (a registered name, an entry point, or ``package.module:Class``).
 
     NS options (``nsl``, ``param``, ``learn_shape``, ``plain_first_layer``, ``dns_init``, ``predictor_gamma``) go
-    to the built-in
-    backbones; a user's factory receives the options its signature accepts (``in_channels`` and any
+    to the built-in backbones; a user's factory receives the options its signature accepts (``in_channels`` and any
     ``**kwargs``), and a user's module is wrapped to offer ``forward_map``/``feature_dim``.
     """
     factory = _resolve(name)

@@ -69,6 +69,9 @@ class NSConv2d(nn.Module):
             raise ConfigError(f"NSConv2d similarity must be 'dns' or 'uns', got {similarity!r}")
         if dns_init not in DNS_INITS:
             raise ConfigError(f"NSConv2d dns_init must be 'identity' or 'released', got {dns_init!r}")
+        if predictor_gamma != 1.0 and not dynamic:
+            raise ConfigError(f"NSConv2d predictor_gamma={predictor_gamma} needs a dynamic layer (static M has no "
+                              "predictor)")
         if route not in (*ROUTES, "auto"):
             raise ConfigError(f"NSConv2d route must be one of unfold, shift, auto; got {route!r}")
         if dynamic and (stride != 1 or kernel_size % 2 == 0 or padding != kernel_size // 2):

@@ -216,3 +216,5 @@ def test_predictor_gamma_scales_the_spread_of_the_predicted_diagonal():
 def test_predictor_gamma_needs_a_dns_output_bn():
     with pytest.raises(ConfigError, match="UNS predictor has no output BN"):
         dynamic("uns", predictor_gamma=0.1)
+    with pytest.raises(ConfigError, match="needs a dynamic layer"):
+        NSConv2d(4, 5, similarity="dns", predictor_gamma=0.1)
