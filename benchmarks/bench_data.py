@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from fewshot_nsl.data import load_split
-from fewshot_nsl.errors import FewShotError
+from fewshot_nsl.core.errors import FewShotError
 
 
 def main(argv: list[str] | None = None) -> int:

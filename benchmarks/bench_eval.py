@@ -26,9 +26,9 @@ from _common import emit, machine  # noqa: E402
 from fewshot_nsl.data import load_split  # noqa: E402
 from fewshot_nsl.episodes import EpisodeSampler  # noqa: E402
 from fewshot_nsl.evaluation.evaluator import evaluate  # noqa: E402
-from fewshot_nsl.training.build import build_method  # noqa: E402
-from fewshot_nsl.training.config import resolve_config  # noqa: E402
-from fewshot_nsl.training.memory_format import place_method  # noqa: E402
+from fewshot_nsl.runtime.build import build_method  # noqa: E402
+from fewshot_nsl.runtime.config import resolve_config  # noqa: E402
+from fewshot_nsl.runtime.memory_format import place_method  # noqa: E402
 from fewshot_nsl.training.trainer import make_transform  # noqa: E402
 
 

@@ -30,7 +30,7 @@ from torch import nn
 from fewshot_nsl import backbones
 from fewshot_nsl.layers import NSConv2d, fold_static
 from fewshot_nsl.layers.predictors import NormalizedConv2d, PredictorTrunk, SimilarityPredictor
-from fewshot_nsl.training.memory_format import wants_channels_last
+from fewshot_nsl.runtime.memory_format import wants_channels_last
 
 #: name -> (nsl, param, route, plain_first_layer)
 TRAIN_VARIANTS: Dict[str, Tuple[str, str, str, bool]] = {

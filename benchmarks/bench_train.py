@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import PeakAnonMemory, emit, machine  # noqa: E402
 
-from fewshot_nsl.training.config import resolve_config  # noqa: E402
+from fewshot_nsl.runtime.config import resolve_config  # noqa: E402
 from fewshot_nsl.training.trainer import Trainer  # noqa: E402
 
 

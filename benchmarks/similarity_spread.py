@@ -33,7 +33,7 @@ from _common import emit, machine  # noqa: E402
 from fewshot_nsl.data import load_split  # noqa: E402
 from fewshot_nsl.evaluation.loading import load_model  # noqa: E402
 from fewshot_nsl.layers.predictors import SimilarityPredictor  # noqa: E402
-from fewshot_nsl.training.build import build_method  # noqa: E402
+from fewshot_nsl.runtime.build import build_method  # noqa: E402
 
 
 def spread(prediction: torch.Tensor) -> dict[str, float]:

@@ -16,9 +16,9 @@ from typing import Any, Callable
 
 from torch import nn
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from ..layers.factory import NSOptions
-from ..registry import Registry
+from ..core.registry import Registry
 from .base import Backbone, WrappedBackbone
 
 BACKBONES: Registry[Callable[..., nn.Module]] = Registry("backbone")

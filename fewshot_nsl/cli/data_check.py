@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run_make(args: argparse.Namespace) -> int:
     from ..episodes.files import SplitLabels, episode_file_name, make_episode_file, read_episode_file
-    from ..errors import ConfigError
+    from ..core.errors import ConfigError
 
     for name in ("way", "shot", "episodes"):
         if getattr(args, name) < 1:

@@ -40,7 +40,7 @@ def report(result: Any, as_json: bool) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
+    from ..core.errors import ConfigError
     from ..evaluation.run_eval import evaluate_run
 
     for name in ("way", "shot", "query", "episodes"):

@@ -9,7 +9,7 @@ from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
-    from ..evaluation.budgets import BUDGETS, ROWS
+    from ..experiments.budgets import BUDGETS, ROWS
 
     p = subparsers.add_parser("leaderboard", help="train and evaluate every row of the paper's table")
     p.add_argument("--dataset", default="mini-imagenet")
@@ -29,9 +29,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run_leaderboard_cli(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
-    from ..evaluation.leaderboard import run_leaderboard
-    from ..evaluation.table import json_rows
+    from ..core.errors import ConfigError
+    from ..experiments.leaderboard import run_leaderboard
+    from ..experiments.table import json_rows
 
     for name in ("way", "shot", "query"):
         if getattr(args, name) < 1:

@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import List, Optional
 
-from ..errors import FewShotError
+from ..core.errors import FewShotError
 
 #: modules that each offer ``add_parser(subparsers)``
 SUBCOMMANDS = ("train", "evaluate", "episodes", "data_check", "models", "leaderboard", "plot")

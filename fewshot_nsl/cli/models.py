@@ -8,7 +8,7 @@ from typing import Dict, List, Sequence
 import torch
 
 from .. import backbones
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 #: (nsl, param) rows of the table; ``param`` only matters for dynamic variants
 VARIANTS = [("none", "-"), ("static-dns", "-"), ("static-uns", "-"), ("dynamic-dns", "disjoint"),

@@ -87,8 +87,8 @@ def _launch_torchrun(nproc: int) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
-    from ..training.config import resolve_config
+    from ..core.errors import ConfigError
+    from ..runtime.config import resolve_config
     from ..training.trainer import train
 
     if args.nproc is not None:

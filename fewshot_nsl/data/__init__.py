@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple
 
-from ..registry import Registry
+from ..core.registry import Registry
 from .base import ImageSet
 from .plan import SplitIndex, SplitSource
 

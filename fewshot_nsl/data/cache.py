@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .base import ImageSet
 from .decode import fill
 from .plan import SplitPlan, SplitSource

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 
 def read_split_csv(path: Path) -> tuple[list[str], list[str]]:

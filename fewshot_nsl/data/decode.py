@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .decode import resize_array
 from .mini_common import MEAN, NAME, STD, class_image_names, csv_path
 from .plan import SplitIndex, SplitPlan, SplitSource, stamps

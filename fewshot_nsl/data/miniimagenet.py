@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 from . import DATASETS, DatasetSpec
 from .base import ImageSet
 from .cache import load_cached

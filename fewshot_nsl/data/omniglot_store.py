@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .plan import FileStamp, stamp, stamps
 
 SETS = ("background", "evaluation")

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 #: (file name relative to the data folder, size in bytes, mtime in ns)
 FileStamp = tuple[str, int, int]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 #: environment variable naming a folder that holds one sub-folder per dataset (``mini-imagenet/``, ``omniglot/``)
 DATA_ENV = "FEWSHOT_NSL_DATA"

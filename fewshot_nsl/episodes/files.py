@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .sampler import Episode, EpisodeSampler
 
 FORMAT = "fewshot-nsl-episodes"

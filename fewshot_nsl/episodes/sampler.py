@@ -7,7 +7,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Accuracies in :class:`EvalResult` are percentages.
 from .evaluator import evaluate
 from .loading import FewShotModel, load_model
 from .result import EvalResult, compare_results, load_result, save_result
-from .stats import CI_FORMULA, mean_ci95, paired_difference, tie_aware_ranks
+from ..core.stats import CI_FORMULA, mean_ci95, paired_difference, tie_aware_ranks
 
 __all__ = [
     "CI_FORMULA", "EvalResult", "FewShotModel", "compare_results", "evaluate", "load_model", "load_result",

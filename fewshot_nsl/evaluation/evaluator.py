@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from ..episodes.files import LabelledSplit, episodes_fingerprint
 from ..episodes.sampler import Episode
-from ..errors import DataError
+from ..core.errors import DataError
 from ..methods.base import FewShotMethod
 from .result import EvalResult
 

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import CheckpointError, FewShotError
+from ..core.errors import CheckpointError, FewShotError
 from ..methods.base import FewShotMethod
-from ..training.checkpoint import load_checkpoint
-from ..training.config import Config, resolve_config
-from ..training.device import resolve_device
-from ..training.memory_format import place_method
-from ..training.run_dir import RunDir
+from ..runtime.checkpoint import load_checkpoint
+from ..runtime.config import Config, resolve_config
+from ..runtime.device import resolve_device
+from ..runtime.memory_format import place_method
+from ..runtime.run_dir import RunDir
 
 
 def config_from_dict(values: dict[str, Any], where: str) -> Config:
@@ -102,7 +102,7 @@ def load_model(run_dir: str | Path, checkpoint: str = "best", device: str = "aut
     The checkpoint holds ``config`` (dict), ``image_shape``, ``num_base_classes`` and ``model`` (state dict);
     a state dict that does not fit the rebuilt method raises CheckpointError naming both.
     """
-    from ..training.build import build_method
+    from ..runtime.build import build_method
 
     run = RunDir(Path(run_dir))
     path = run.checkpoint(checkpoint)

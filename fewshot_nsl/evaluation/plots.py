@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, FewShotError
+from ..core.errors import DataError, FewShotError
 
 
 def require_matplotlib() -> Any:

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
-from ..training.checkpoint import atomic_write_text
-from .stats import CI_FORMULA, mean_ci95, paired_difference
+from ..core.errors import DataError
+from ..runtime.checkpoint import atomic_write_text
+from ..core.stats import CI_FORMULA, mean_ci95, paired_difference
 
 FORMAT = "fewshot-nsl-eval"
 VERSION = 1

@@ -14,9 +14,9 @@ from typing import Any
 from ..data import load_split
 from ..episodes.files import LabelledSplit, read_episode_file, standard_episode_file
 from ..episodes.sampler import Episode, EpisodeSampler
-from ..errors import ConfigError, DataError
-from ..training.config import Config
-from ..training.run_dir import RunDir
+from ..core.errors import ConfigError, DataError
+from ..runtime.config import Config
+from ..runtime.run_dir import RunDir
 from .evaluator import evaluate
 from .loading import load_model
 from .result import EvalResult, save_result

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 NSL_VARIANTS = ("none", "static-dns", "static-uns", "dynamic-dns", "dynamic-uns")
 PARAMETERISATIONS = ("disjoint", "shared")

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from .factory import ConvFactory
 from .functional import ns_conv_shift, ns_conv_unfold, transform_kernel
 from .predictors import ADAPTER_CHANNELS, HIDDEN, PredictorTrunk, SimilarityPredictor, he_normal_

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 #: hidden width of the predictor's first conv (released code)
 HIDDEN = {"dns": 64, "uns": 128}

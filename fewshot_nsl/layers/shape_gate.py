@@ -12,7 +12,7 @@ from typing import List
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 GATE_MODES = ("ste", "soft")
 

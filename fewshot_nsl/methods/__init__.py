@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Type
 
-from ..registry import Registry
+from ..core.registry import Registry
 from .base import EpisodeBatch, FewShotMethod, MethodOptions, accuracy
 
 METHODS: Registry[Type[FewShotMethod]] = Registry("method")

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import register_method
 from .base import EpisodeBatch, FewShotMethod, MethodOptions, accuracy
 

@@ -19,7 +19,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import register_method
 from .base import FewShotMethod, MethodOptions
 

@@ -7,7 +7,7 @@ and the head's initialisation. Batch norm, the head and the inner loop are as in
 
 from __future__ import annotations
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from ..layers.introspect import similarity_parameter_names
 from . import register_method
 from .maml import MAML

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import register_method
 from .pretrained import PretrainedMethod, PretrainedOptions
 from .protonet import squared_euclidean

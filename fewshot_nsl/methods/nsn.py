@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import register_method
 from .protonet import ProtoNet
 

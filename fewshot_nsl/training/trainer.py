@@ -26,16 +26,16 @@ from ..data.base import ImageSet
 from ..data.transforms import EpisodeTransform
 from ..episodes.batches import EpisodeDataset, SupervisedDataset, make_loader
 from ..episodes.sampler import EpisodeSampler
-from ..errors import CheckpointError, ConfigError, FewShotError
+from ..core.errors import CheckpointError, ConfigError, FewShotError
 from ..layers.regularizers import regularization
 from ..methods.base import FewShotMethod
-from .build import build_method
-from .checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
-from .config import RESUMABLE_CHANGES, Config, changed_settings, save_config
-from .device import resolve_device, set_threads
-from .distributed import DistInfo, all_gather_floats, barrier, episode_index, init_distributed
-from .memory_format import place_method
-from .run_dir import RunDir
+from ..runtime.build import build_method
+from ..runtime.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from ..runtime.config import RESUMABLE_CHANGES, Config, changed_settings, save_config
+from ..runtime.device import resolve_device, set_threads
+from ..runtime.distributed import DistInfo, all_gather_floats, barrier, episode_index, init_distributed
+from ..runtime.memory_format import place_method
+from ..runtime.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
@@ -357,7 +357,7 @@ def train(config: Config, out_dir: Path, resume: bool = True) -> Path:
     """Train ``config`` into ``out_dir`` and return the run directory.
 
     Re-running into a run directory resumes from ``checkpoints/last.pt`` (unless ``resume=False``); a finished run
-    (``DONE`` present) returns at once. Bad input raises :class:`~fewshot_nsl.errors.FewShotError` before anything
+    (``DONE`` present) returns at once. Bad input raises :class:`~fewshot_nsl.core.errors.FewShotError` before anything
     in ``out_dir`` is changed.
     """
     return Trainer(config, Path(out_dir), resume=resume).fit()

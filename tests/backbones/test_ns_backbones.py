@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from fewshot_nsl import backbones
-from fewshot_nsl.errors import ConfigError
+from fewshot_nsl.core.errors import ConfigError
 from fewshot_nsl.layers import NSConv2d, PredictorTrunk, fold_static, regularization
 
 VARIANTS = [("none", "disjoint"), ("static-dns", "disjoint"), ("static-uns", "disjoint"),

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fewshot_nsl import backbones
-from fewshot_nsl.errors import ConfigError
+from fewshot_nsl.core.errors import ConfigError
 
 
 def test_builtin_feature_sizes_at_84():

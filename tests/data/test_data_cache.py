@@ -13,7 +13,7 @@ import pytest
 
 from fewshot_nsl.data import cache as cache_module
 from fewshot_nsl.data import load_split
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 
 
 def load(root: Path, cache_dir: Path | None = None):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fewshot_nsl.cli.data_check import add_parser, format_report, run_data_check
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 
 
 def run_cli(argv: list) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fewshot_nsl.data import load_split
-from fewshot_nsl.errors import DataError, FewShotError
+from fewshot_nsl.core.errors import DataError, FewShotError
 
 
 def load(root: Path, split: str = "val", dataset: str = "mini-imagenet"):

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from fewshot_nsl.data import load_split, split_index
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 
 
 def write_images(folder: Path, classes: dict, size: int = 12) -> None:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from fewshot_nsl.data import DATASETS, load_split, readers, split_index  # noqa: F401  (readers registers)
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 
 
 def load(root: Path, split: str, size: int = 10):

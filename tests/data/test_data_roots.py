@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fewshot_nsl.data.roots import resolve_root
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 
 
 def test_explicit_root_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from fewshot_nsl.episodes.files import (
     standard_episode_file,
 )
 from fewshot_nsl.episodes.sampler import EpisodeSampler
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 
 
 def split(dataset="toy", name="test", classes=8, per_class=25, prefix="img"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fewshot_nsl.episodes import EpisodeSampler
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 
 
 def _labels(classes=12, per_class=30):

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 from fewshot_nsl.episodes.files import SplitLabels, build_episode_file, episode_dirs, read_episode_file
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 
 EPISODES = pathlib.Path(__file__).resolve().parents[2] / "episodes"
 FILES = sorted(EPISODES.glob("*.json.gz"))

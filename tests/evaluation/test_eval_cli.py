@@ -10,7 +10,7 @@ from fewshot_nsl.cli import episodes as episodes_cli
 from fewshot_nsl.cli import leaderboard as leaderboard_cli
 from fewshot_nsl.cli import plot as plot_cli
 from fewshot_nsl.episodes.files import read_episode_file
-from fewshot_nsl.errors import ConfigError, DataError, FewShotError
+from fewshot_nsl.core.errors import ConfigError, DataError, FewShotError
 
 
 def cli(module, argv):

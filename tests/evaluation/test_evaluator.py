@@ -7,10 +7,10 @@ import torch
 from fewshot_nsl.backbones import build as build_backbone
 from fewshot_nsl.data.base import ImageSet
 from fewshot_nsl.episodes.sampler import EpisodeSampler
-from fewshot_nsl.errors import DataError
+from fewshot_nsl.core.errors import DataError
 from fewshot_nsl.evaluation.evaluator import evaluate
 from fewshot_nsl.evaluation.result import compare_results, load_result, save_result
-from fewshot_nsl.evaluation.stats import mean_ci95
+from fewshot_nsl.core.stats import mean_ci95
 from fewshot_nsl.methods.protonet import ProtoNet
 
 

@@ -9,13 +9,13 @@ from fewshot_nsl.data import load_split
 from fewshot_nsl.data.transforms import EpisodeTransform
 from fewshot_nsl.episodes.files import SplitLabels, episode_file_name, make_episode_file, read_episode_file
 from fewshot_nsl.episodes.sampler import EpisodeSampler
-from fewshot_nsl.errors import CheckpointError, ConfigError
+from fewshot_nsl.core.errors import CheckpointError, ConfigError
 from fewshot_nsl.evaluation.evaluator import evaluate
 from fewshot_nsl.evaluation.result import load_result
 from fewshot_nsl.evaluation.run_eval import evaluate_run
-from fewshot_nsl.training.build import build_method
-from fewshot_nsl.training.checkpoint import save_checkpoint
-from fewshot_nsl.training.config import resolve_config, save_config
+from fewshot_nsl.runtime.build import build_method
+from fewshot_nsl.runtime.checkpoint import save_checkpoint
+from fewshot_nsl.runtime.config import resolve_config, save_config
 
 SETTINGS = ["data.dataset=synthetic", "eval.split=val", "eval.episodes=8", "eval.query=5", "train.progress=false"]
 

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from ns_reference import D, definition, rand
 
-from fewshot_nsl.errors import ConfigError
+from fewshot_nsl.core.errors import ConfigError
 from fewshot_nsl.layers import NSConv2d, unfold_route
 from fewshot_nsl.layers.functional import ns_conv_shift, ns_conv_unfold
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 from method_helpers import synthetic_episode
 
-from fewshot_nsl.training.build import build_method
-from fewshot_nsl.training.config import resolve_config
+from fewshot_nsl.runtime.build import build_method
+from fewshot_nsl.runtime.config import resolve_config
 
 METHODS = ["protonet", "relationnet", "maml", "matchingnet", "finetune", "nn", "static", "metastatic", "dynamic"]
 SHAPE = (3, 16, 16)  # CNN-9: 16 -> 8 (stem) -> 4 -> 2 -> 1

@@ -6,7 +6,7 @@ import pytest
 import torch
 from method_helpers import IMAGE_SHAPE, tiny_cnn, tiny_mlp
 
-from fewshot_nsl.errors import ConfigError
+from fewshot_nsl.core.errors import ConfigError
 from fewshot_nsl.methods.finetune import FineTune
 from fewshot_nsl.methods.nearest_neighbour import NearestNeighbour
 

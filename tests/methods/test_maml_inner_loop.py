@@ -7,7 +7,7 @@ import torch
 from method_helpers import IMAGE_SHAPE, synthetic_episode, tiny_cnn, tiny_mlp
 from torch import nn
 
-from fewshot_nsl.errors import ConfigError
+from fewshot_nsl.core.errors import ConfigError
 from fewshot_nsl.methods.maml import MAML, task_mode
 
 

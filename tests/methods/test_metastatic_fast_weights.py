@@ -6,7 +6,7 @@ import pytest
 import torch
 from method_helpers import assert_a_few_steps_reduce_the_loss, IMAGE_SHAPE, synthetic_episode, tiny_cnn, tiny_mlp
 
-from fewshot_nsl.errors import ConfigError
+from fewshot_nsl.core.errors import ConfigError
 from fewshot_nsl.layers.introspect import similarity_parameter_names
 from fewshot_nsl.methods.maml import task_mode
 from fewshot_nsl.methods.metastatic import MetaStaticNSN

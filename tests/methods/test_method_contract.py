@@ -98,8 +98,8 @@ def test_a_few_steps_reduce_the_loss(name, options):
 
 
 def test_unknown_options_are_rejected():
-    from fewshot_nsl.errors import ConfigError
-    from fewshot_nsl.training.config import resolve_config
+    from fewshot_nsl.core.errors import ConfigError
+    from fewshot_nsl.runtime.config import resolve_config
 
     with pytest.raises(ConfigError, match="method.inner_stepz"):
         resolve_config("maml", overrides=["method.inner_stepz=3"])

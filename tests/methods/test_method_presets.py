@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from fewshot_nsl.methods import get_method, method_names
-from fewshot_nsl.training.build import build_method
-from fewshot_nsl.training.config import (
+from fewshot_nsl.runtime.build import build_method
+from fewshot_nsl.runtime.config import (
     ModelConfig,
     OptimConfig,
     TaskConfig,

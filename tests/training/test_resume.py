@@ -10,8 +10,8 @@ import time
 import pytest
 import torch
 
-from fewshot_nsl.training.checkpoint import load_checkpoint
-from fewshot_nsl.training.config import resolve_config
+from fewshot_nsl.runtime.checkpoint import load_checkpoint
+from fewshot_nsl.runtime.config import resolve_config
 from fewshot_nsl.training.trainer import TrainingDiverged, TrainingInterrupted, train
 
 ARGS = ["--method", "protonet", "--dataset", "synthetic", "--episodes", "60", "--way", "5", "--shot", "5",

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 
 #: settings that may change when a run is resumed (they do not change what is computed)

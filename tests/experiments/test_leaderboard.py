@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from fewshot_nsl.episodes.files import read_episode_file
-from fewshot_nsl.errors import ConfigError
-from fewshot_nsl.evaluation.budgets import BUDGETS, ROWS
-from fewshot_nsl.evaluation.leaderboard import run_leaderboard
+from fewshot_nsl.core.errors import ConfigError
+from fewshot_nsl.experiments.budgets import BUDGETS, ROWS
+from fewshot_nsl.experiments.leaderboard import run_leaderboard
 from fewshot_nsl.evaluation.result import EvalResult, save_result
 from fewshot_nsl.evaluation.run_eval import result_path
-from fewshot_nsl.evaluation.stats import paired_difference
-from fewshot_nsl.training.config import save_config
+from fewshot_nsl.core.stats import paired_difference
+from fewshot_nsl.runtime.config import save_config
 
 #: per-episode accuracy offsets of the fake rows (protonet is the reference)
 OFFSET = {"protonet": 0.0, "static": 0.05, "dynamic-cnn4": 6.0, "maml": -5.0}
@@ -122,7 +122,7 @@ def test_unknown_rows_and_budgets_are_refused(tmp_path):
 
 
 def test_rows_and_budgets_resolve_to_valid_configs():
-    from fewshot_nsl.evaluation.leaderboard import row_config
+    from fewshot_nsl.experiments.leaderboard import row_config
 
     paper = {r.key: r.paper for r in ROWS}
     assert paper["protonet"] == 68.20 and paper["dynamic-cnn9"] == 77.44 and len(ROWS) == 10

@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from fewshot_nsl.errors import ConfigError
-from fewshot_nsl.training.config import parse_override, resolve_config, save_config
+from fewshot_nsl.core.errors import ConfigError
+from fewshot_nsl.runtime.config import parse_override, resolve_config, save_config
 
 
 def test_overrides_and_flags_take_precedence(tmp_path):
@@ -60,7 +60,7 @@ def test_saved_config_repeats_the_run(tmp_path):
 
 def test_a_setting_added_after_a_run_was_made_counts_as_its_default(tmp_path):
     """Resume and leaderboard reuse compare a saved config through the schema: a key it lacks is the default."""
-    from fewshot_nsl.training.config import changed_settings
+    from fewshot_nsl.runtime.config import changed_settings
 
     config = resolve_config("dynamic", overrides=["data.dataset=synthetic"])
     saved = tmp_path / "config.yaml"

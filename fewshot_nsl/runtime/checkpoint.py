@@ -10,7 +10,7 @@ from typing import Any, Dict
 
 import torch
 
-from ..errors import CheckpointError
+from ..core.errors import CheckpointError
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:

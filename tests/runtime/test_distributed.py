@@ -10,7 +10,7 @@ import pytest
 import torch
 import yaml
 
-from fewshot_nsl.training.checkpoint import load_checkpoint
+from fewshot_nsl.runtime.checkpoint import load_checkpoint
 
 COMMON = ["train", "--method", "protonet", "--dataset", "synthetic", "--episodes", "8", "--way", "5",
           "--shot", "2", "--query", "3", "--val-every", "4", "--val-episodes", "4", "--seed", "5",
@@ -28,8 +28,8 @@ def _single_process_val(state):
     from fewshot_nsl.data import load_split
     from fewshot_nsl.episodes import EpisodeSampler
     from fewshot_nsl.evaluation.evaluator import evaluate
-    from fewshot_nsl.training.build import build_method
-    from fewshot_nsl.training.config import resolve_config
+    from fewshot_nsl.runtime.build import build_method
+    from fewshot_nsl.runtime.config import resolve_config
     from fewshot_nsl.training.trainer import make_transform
 
     with tempfile.TemporaryDirectory() as tmp:

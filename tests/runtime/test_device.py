@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from fewshot_nsl.training import device
+from fewshot_nsl.runtime import device
 
 
 def test_omp_num_threads_wins(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from fewshot_nsl.errors import DataError
-from fewshot_nsl.evaluation.stats import CI_FORMULA, mean_ci95, paired_difference, tie_aware_ranks
+from fewshot_nsl.core.errors import DataError
+from fewshot_nsl.core.stats import CI_FORMULA, mean_ci95, paired_difference, tie_aware_ranks
 
 
 def test_mean_ci95_matches_hand_computation_with_population_std():

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import DataError
+from .errors import DataError
 
 #: the formula printed next to every result
 CI_FORMULA = "mean ± 1.96·σ/√n, σ population std (ddof=0)"

@@ -15,7 +15,7 @@ from method_helpers import IMAGE_SHAPE, synthetic_episode, tiny_cnn  # noqa: E40
 
 from fewshot_nsl.methods.maml import MAML  # noqa: E402
 from fewshot_nsl.methods.protonet import ProtoNet  # noqa: E402
-from fewshot_nsl.training.memory_format import use_channels_last, wants_channels_last  # noqa: E402
+from fewshot_nsl.runtime.memory_format import use_channels_last, wants_channels_last  # noqa: E402
 
 
 def _conv_inputs_channels_last(method: nn.Module, run) -> list:

@@ -22,13 +22,13 @@ from ..episodes.files import (
     read_episode_file,
     standard_episode_file,
 )
-from ..errors import ConfigError, FewShotError
-from ..training.checkpoint import atomic_write_text
-from ..training.config import RESUMABLE_CHANGES, Config, changed_settings, resolve_config
+from ..core.errors import ConfigError, FewShotError
+from ..runtime.checkpoint import atomic_write_text
+from ..runtime.config import RESUMABLE_CHANGES, Config, changed_settings, resolve_config
 from .budgets import BUDGETS, REFERENCE_ROW, ROWS, Budget, Row
-from .result import EvalResult, compare_results, load_result
-from .run_eval import result_path
-from .stats import CI_FORMULA, tie_aware_ranks
+from ..evaluation.result import EvalResult, compare_results, load_result
+from ..evaluation.run_eval import result_path
+from ..core.stats import CI_FORMULA, tie_aware_ranks
 from .table import csv_text, json_rows, markdown_table
 
 log = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ def run_leaderboard(
     if train_fn is None:
         from ..training.trainer import train as train_fn
     if eval_fn is None:
-        from .run_eval import evaluate_run as eval_fn
+        from ..evaluation.run_eval import evaluate_run as eval_fn
     b, out = BUDGETS[budget], Path(out)
     protocol = Protocol(dataset, b.eval_split, way, shot, query, b.eval_episodes, b.checkpoint)
     rows = select_rows(methods)
@@ -226,7 +226,7 @@ def write_outputs(entries: list[dict[str, Any]], out: Path, note: str, title: st
     atomic_write_text(out / "leaderboard.csv", csv_text(entries))
     atomic_write_text(out / "leaderboard.json", json.dumps(json_rows(entries), indent=1) + "\n")
     try:
-        from .plots import plot_leaderboard
+        from ..evaluation.plots import plot_leaderboard
 
         plot_leaderboard(entries, out / "leaderboard.png", title)
     except FewShotError as exc:

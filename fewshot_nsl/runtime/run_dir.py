@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FewShotError
+from ..core.errors import FewShotError
 
 
 @dataclass(frozen=True)
