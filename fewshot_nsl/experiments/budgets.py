@@ -93,29 +93,26 @@ BUDGETS: dict[str, Budget] = {
     "cpu": Budget(
         description="an honest CPU run: about 3.1 core-hours of training for Mini-ImageNet and 1.4 for Omniglot "
                     "(2026-12-01, this project's 2-core box)",
+        # no validation while training: the table is measured on val, with the last checkpoint
         overrides=("train.val_every=1000000", "train.val_episodes=100", "train.log_every=25"),
+        # one reason per value; the measurements and how the values got here: benchmarks/RESULTS.md,
+        # "Why the cpu budget has these values"
         row_overrides={
             "finetune": ("train.episodes=1500", "train.batch_size=64", "method.epochs=20"),
             "nn": ("train.episodes=1500", "train.batch_size=64"),
             "matchingnet": ("train.episodes=1500",),
+            # 5-way, like the NSN rows it is the reference for (NSL_SPEC §8.2)
             "protonet": ("train.episodes=1500", "task.way=5"),
-            # at the presets' alpha = 0.01 both MAML rows barely move in 600 episodes (Mini-ImageNet val: MAML
-            # 31.1 %, below the 33.8 % pixel floor); larger inner steps learn within the budget. 600 episodes
-            # (3.4 min) left MAML 7.9 points above the Mini-ImageNet floor, hence 2,400
+            # alpha 0.01 stays below the pixel floor in a short run; 600 episodes were too few
             "maml": ("train.episodes=2400", "train.meta_batch=2", "method.inner_steps=3",
                      "method.test_inner_steps=5", "method.inner_lr=0.1"),
-            # 1,500 episodes left RelationNet 3.6 points above the Mini-ImageNet pixel floor
+            # on the preset's cnn4-np; 1,500 episodes barely cleared the pixel floor
             "relationnet": ("train.episodes=6000",),
             "static": ("train.episodes=1500",),
-            # only M and the head adapt: at alpha = 0.01 600 episodes leave it near chance (Omniglot val 30.6 %).
-            # Longer does not help at alpha 0.4: 2,400 episodes gave 41.1 % on Mini-ImageNet val (600: 44.0 %),
-            # its training accuracy flat at 40-45 % from episode 650 on (RESULTS.md)
+            # alpha 0.01 leaves it near chance; 2,400 episodes scored lower than 600
             "metastatic": ("train.episodes=600", "train.meta_batch=2", "method.inner_steps=3",
                            "method.test_inner_steps=5", "method.inner_lr=0.4"),
-            # dynamic rows: with the released predictor BN (gamma 1, NSL_SPEC §3.2) every predicted diagonal
-            # becomes 1 + (unit-variance signal) within a few steps, which a short run does not recover from
-            # (RESULTS.md "Why the dynamic CNN-9 starts slowly": CNN-9 38.7 % on Mini-ImageNet val after 2,000
-            # episodes, CNN-4 43.2 % after 1,000); this budget starts that gamma at 0.1
+            # the released predictor BN gamma 1 (NSL_SPEC §3.2) slows short runs; 0.1 does not (NSL_SPEC §12.1)
             "dynamic-cnn4": ("train.episodes=1000", "model.predictor_gamma=0.1"),
             "dynamic-cnn9": ("train.episodes=2000", "model.predictor_gamma=0.1"),
         },
