@@ -121,6 +121,10 @@ def test_load_result_refuses_other_files(tmp_path):
         load_result(bad)
     with pytest.raises(DataError, match="does not exist"):
         load_result(tmp_path / "missing.json")
+    old = tmp_path / "v1.json"  # version 1 held percent: refused, never read in the wrong unit
+    old.write_text('{"format": "fewshot-nsl-eval", "version": 1, "mean": 47.5, "accuracies": [47.5]}')
+    with pytest.raises(DataError, match="version 1 file .*percent.*evaluate the run again"):
+        load_result(old)
 
 
 def test_mixed_episode_shapes_are_refused():

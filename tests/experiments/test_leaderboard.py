@@ -107,6 +107,20 @@ def test_resume_skips_finished_rows_and_saved_evaluations(tmp_path):
     assert [r["accuracy"] for r in again] == pytest.approx([r["accuracy"] for r in first])
 
 
+def test_saved_evaluation_in_percent_is_evaluated_again(tmp_path):
+    train, evaluate = FakeTrainer(), FakeEvaluator()
+    first = run(tmp_path, train, evaluate, methods=("protonet",))
+    saved = result_path(tmp_path / "lb" / "protonet", "val", 5, 5)
+    data = json.loads(saved.read_text())
+    data.update(version=1, mean=100 * data["mean"], ci95=100 * data["ci95"],
+                accuracies=[100 * a for a in data["accuracies"]])  # as the percent-era code wrote it
+    saved.write_text(json.dumps(data))
+    evaluate2 = FakeEvaluator()
+    again = run(tmp_path, FakeTrainer(), evaluate2, methods=("protonet",))
+    assert evaluate2.calls == ["protonet"]  # not mixed into the table as if it were fractions
+    assert again[0]["accuracy"] == pytest.approx(first[0]["accuracy"]) and 0.0 < again[0]["accuracy"] < 1.0
+
+
 def test_finished_row_with_another_config_is_refused(tmp_path):
     train, evaluate = FakeTrainer(), FakeEvaluator()
     run(tmp_path, train, evaluate, methods=("protonet",))
