@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PeakAnonMemory, emit, machine  # noqa: E402
 
 from fewshot_nsl.runtime.config import resolve_config  # noqa: E402
+from fewshot_nsl.evaluation.evaluator import episode_accuracies  # noqa: E402
 from fewshot_nsl.training.trainer import Trainer  # noqa: E402
 
 
@@ -49,7 +50,7 @@ def bench_method(method: str, args: argparse.Namespace) -> dict:
         overrides.append("train.amp=true")  # mixed precision (CUDA only; ignored on CPU by the trainer)
     config = resolve_config(method, overrides=overrides)
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(config, Path(tmp))
+        trainer = Trainer(config, Path(tmp), validator=episode_accuracies)
         stream = trainer._stream()
         fixed = trainer._to_device(next(stream))
         floor_stream = itertools.repeat(fixed)

@@ -32,7 +32,7 @@ from fewshot_nsl.episodes import EpisodeSampler  # noqa: E402
 from fewshot_nsl.episodes.files import read_episode_file, standard_episode_file  # noqa: E402
 from fewshot_nsl.evaluation.evaluator import evaluate  # noqa: E402
 from fewshot_nsl.methods.protonet import ProtoNet  # noqa: E402
-from fewshot_nsl.training.trainer import make_transform  # noqa: E402
+from fewshot_nsl.training.stream import make_transform  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         result = evaluate(method, images, episodes, make_transform(images, augment=False), torch.device("cpu"),
                           progress=False, cache_features=True)
     print(f"pixel prototypes, {args.dataset}/{args.split} {images.image_shape[1]}px, {len(episodes)} episodes "
-          f"({path or 'seed 0'}): {result.mean:.2f} ± {result.ci95:.2f} %")
-    emit({"accuracy": result.mean, "ci95": result.ci95, "episodes": len(episodes),
+          f"({path or 'seed 0'}): {100 * result.mean:.2f} ± {100 * result.ci95:.2f} %")
+    # percent in this report's JSON, as documented above (EvalResult holds fractions)
+    emit({"accuracy": 100 * result.mean, "ci95": 100 * result.ci95, "episodes": len(episodes),
           "episodes_file": str(path) if path else None, "image_size": images.image_shape[1],
           "dataset": args.dataset, "split": args.split, "machine": machine()}, args.json)
     return 0

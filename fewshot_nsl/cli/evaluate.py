@@ -32,7 +32,7 @@ def report(result: Any, as_json: bool) -> None:
         payload = {
             **{k: v for k, v in result.protocol.items() if isinstance(v, (str, int, float, bool)) or v is None},
             # fractions, as the CLI contract says; the summary line above is in percent
-            "accuracy": float(result.mean) / 100.0, "ci95": float(result.ci95) / 100.0,
+            "accuracy": float(result.mean), "ci95": float(result.ci95),
             "episodes": int(result.episodes),
             "way": int(result.way), "shot": int(result.shot), "query": int(result.query),
         }

@@ -89,7 +89,7 @@ def _launch_torchrun(nproc: int) -> int:
 def run_train(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
     from ..runtime.config import resolve_config
-    from ..training.trainer import train
+    from ..experiments.train_run import train
 
     if args.nproc is not None:
         if args.nproc < 1:

@@ -29,8 +29,8 @@ Transform = Callable[..., torch.Tensor]
 
 
 def _episode_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """Percent of the (Q, way) ``logits`` rows whose argmax is the (Q,) label."""
-    return float((logits.argmax(dim=1) == labels).double().mean()) * 100.0
+    """Fraction of the (Q, way) ``logits`` rows whose argmax is the (Q,) label."""
+    return float((logits.argmax(dim=1) == labels).double().mean())
 
 
 def _check_shapes(episodes: Sequence[Episode]) -> tuple:
@@ -80,6 +80,34 @@ def _per_episode(method, imageset, episodes, transform, device, progress) -> np.
     return accs
 
 
+def episode_accuracies(
+    method: FewShotMethod,
+    imageset: LabelledSplit,
+    episodes: Sequence[Episode],
+    transform: Transform,
+    device: torch.device | str = "cpu",
+    batch_size: int = 256,
+    progress: bool = False,
+    cache_features: bool | None = None,
+) -> np.ndarray:
+    """(episodes,) float64 accuracy of ``method`` on each episode, as a **fraction**, in episode order.
+
+    The method is put in eval mode and restored afterwards; see :func:`evaluate` for the arguments. With its
+    defaults this is a :class:`~fewshot_nsl.training.validation.Validator` (what training validates with).
+    """
+    _check_shapes(episodes)
+    device = torch.device(device)
+    cache = (not method.features_depend_on_episode) if cache_features is None else bool(cache_features)
+    was_training = method.training
+    method.eval()
+    try:
+        if cache:
+            return _cached(method, imageset, episodes, transform, device, batch_size, progress)
+        return _per_episode(method, imageset, episodes, transform, device, progress)
+    finally:
+        method.train(was_training)
+
+
 def evaluate(
     method: FewShotMethod,
     imageset: LabelledSplit,
@@ -91,7 +119,7 @@ def evaluate(
     protocol: dict[str, Any] | None = None,
     cache_features: bool | None = None,
 ) -> EvalResult:
-    """Accuracy of ``method`` on ``episodes`` of ``imageset`` (an ImageSet with ``images`` (N, H, W, C) uint8).
+    """Accuracy (fractions) of ``method`` on ``episodes`` of ``imageset`` (``images`` (N, H, W, C) uint8).
 
     Args:
         method: a trained method; it is put in eval mode for the evaluation and restored afterwards.
@@ -107,17 +135,8 @@ def evaluate(
             ``not method.features_depend_on_episode``.
     """
     way, shot, query = _check_shapes(episodes)
-    device = torch.device(device)
     cache = (not method.features_depend_on_episode) if cache_features is None else bool(cache_features)
-    was_training = method.training
-    method.eval()
-    try:
-        if cache:
-            accs = _cached(method, imageset, episodes, transform, device, batch_size, progress)
-        else:
-            accs = _per_episode(method, imageset, episodes, transform, device, progress)
-    finally:
-        method.train(was_training)
+    accs = episode_accuracies(method, imageset, episodes, transform, device, batch_size, progress, cache)
     images = getattr(imageset, "images", None)
     record = {
         "dataset": imageset.dataset,

@@ -40,11 +40,6 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def _percent_scale(values: list[float]) -> float:
-    """100 when accuracies were logged as fractions, 1 when already in percent."""
-    return 100.0 if values and max(values) <= 1.0 else 1.0
-
-
 def plot_training_curves(run_dirs: Sequence[str | Path], out: str | Path) -> Path:
     """Training loss and validation accuracy (with its CI band) against training episodes, one colour per run."""
     all_records = [read_metrics(run) for run in run_dirs]  # bad run directories fail before any plotting
@@ -62,9 +57,9 @@ def plot_training_curves(run_dirs: Sequence[str | Path], out: str | Path) -> Pat
             ax_loss.plot([r["episode"] for r in train], [r["loss"] for r in train], color=colour, label=name)
         if val:
             x = [r["episode"] for r in val]
-            scale = _percent_scale([r["val_accuracy"] for r in val])
-            y = [r["val_accuracy"] * scale for r in val]
-            ci = [r.get("val_ci95", 0.0) * scale for r in val]
+            # metrics.jsonl holds fractions; the axis is in percent
+            y = [100.0 * r["val_accuracy"] for r in val]
+            ci = [100.0 * r.get("val_ci95", 0.0) for r in val]
             ax_acc.plot(x, y, "o-", color=colour, label=name)
             ax_acc.fill_between(x, [a - c for a, c in zip(y, ci)], [a + c for a, c in zip(y, ci)],
                                 color=colour, alpha=0.2)
@@ -78,14 +73,18 @@ def plot_training_curves(run_dirs: Sequence[str | Path], out: str | Path) -> Pat
 
 
 def plot_leaderboard(rows: Sequence[dict[str, Any]], out: str | Path, title: str = "") -> Path:
-    """Our accuracy ± 95% CI per row (bars) with the paper's value beside it (diamonds)."""
+    """Our accuracy ± 95% CI per row (bars) with the paper's value beside it (diamonds).
+
+    ``rows`` are leaderboard rows (:mod:`fewshot_nsl.experiments.table`), accuracies as fractions; the axis is
+    in percent.
+    """
     plt = require_matplotlib()
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
     names = [f"{r['label']} ({r['backbone']})" for r in rows]
     ys = list(range(len(rows)))[::-1]
-    ax.errorbar([r["accuracy_pct"] for r in rows], ys, xerr=[r["ci95_pct"] for r in rows], fmt="o",
+    ax.errorbar([100.0 * r["accuracy"] for r in rows], ys, xerr=[100.0 * r["ci95"] for r in rows], fmt="o",
                 color="C0", capsize=3, label="ours ± 95% CI")
-    paper = [(r["paper_pct"], y) for r, y in zip(rows, ys) if r.get("paper_pct") is not None]
+    paper = [(100.0 * r["paper"], y) for r, y in zip(rows, ys) if r.get("paper") is not None]
     if paper:
         ax.scatter([p for p, _ in paper], [y for _, y in paper], marker="D", color="C3", label="paper")
     ax.set_yticks(ys)

@@ -1,7 +1,9 @@
 """The result of one evaluation: per-episode accuracies, their mean and 95% CI, and the full protocol.
 
 Saved as JSON (``run_dir/eval/<split>_<way>way<shot>shot.json``) so that two methods evaluated on the very same
-episodes can be compared with :func:`compare_results` (paired difference with its CI).
+episodes can be compared with :func:`compare_results` (paired difference with its CI). Accuracies are
+fractions (0.4779, not 47.79) in the object and in the file; only :meth:`EvalResult.summary` prints percent.
+Version 1 files held percent; they are refused (evaluate again) rather than read in the wrong unit.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from ..runtime.checkpoint import atomic_write_text
 from ..core.stats import CI_FORMULA, mean_ci95, paired_difference
 
 FORMAT = "fewshot-nsl-eval"
-VERSION = 1
+#: 2: accuracies as fractions (version 1 held percent)
+VERSION = 2
 
 
 @dataclass
 class EvalResult:
-    """Accuracies in **percent**.
+    """Accuracies as **fractions** in [0, 1].
 
     Attributes:
         accuracies: (episodes,) float64 accuracy of each episode, in episode order.
@@ -51,14 +54,14 @@ class EvalResult:
         return cls(acc, mean, ci, int(way), int(shot), int(query), int(acc.size), protocol)
 
     def summary(self) -> str:
-        """One line: accuracy ± CI and every protocol setting."""
+        """One line: accuracy ± CI in percent and every protocol setting."""
         p = self.protocol
         source = f"file {p['episodes_file']}" if p.get("episodes_file") else f"seed {p.get('seed')}"
         where = f"{p.get('dataset', '?')}/{p.get('split', '?')}"
         method = f"{p['method']} " if p.get("method") else ""
         return (f"{method}{where} {self.way}-way {self.shot}-shot {self.query}-query, {self.episodes} episodes "
-                f"({source}), image size {p.get('image_size', '?')}: {self.mean:.2f} ± {self.ci95:.2f} % "
-                f"[{CI_FORMULA}, n={self.episodes}]")
+                f"({source}), image size {p.get('image_size', '?')}: "
+                f"{100 * self.mean:.2f} ± {100 * self.ci95:.2f} % [{CI_FORMULA}, n={self.episodes}]")
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, "mean": self.mean, "ci95": self.ci95, "way": self.way,
@@ -82,8 +85,11 @@ def load_result(path: str | Path) -> EvalResult:
         raise DataError(f"evaluation result {path} does not exist") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         raise DataError(f"evaluation result {path} is not a JSON file") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DataError(f"{path} is not a {FORMAT} version {VERSION} file")
+    if data.get("version") != VERSION:
+        raise DataError(f"{path} is a {FORMAT} version {data.get('version')!r} file (version 1 held percent), "
+                        f"not version {VERSION} (fractions); evaluate the run again")
     try:
         acc = np.asarray(data["accuracies"], dtype=np.float64)
         return EvalResult(acc, float(data["mean"]), float(data["ci95"]), int(data["way"]), int(data["shot"]),
@@ -99,7 +105,7 @@ def same_episodes(a: EvalResult, b: EvalResult) -> bool:
 
 
 def compare_results(a: EvalResult, b: EvalResult, name_a: str = "a", name_b: str = "b") -> tuple[float, float]:
-    """(mean, ci95) of ``a - b`` per episode, in points; DataError unless both saw the very same episodes."""
+    """(mean, ci95) of ``a - b`` per episode (fractions); DataError unless both saw the very same episodes."""
     if not same_episodes(a, b):
         raise DataError(f"results {name_a} and {name_b} were not computed on the same episodes "
                         f"(dataset/split/way/shot/query/episodes file or seed differ); a paired difference needs them")

@@ -34,7 +34,7 @@ from .table import csv_text, json_rows, markdown_table
 log = logging.getLogger(__name__)
 
 TrainFn = Callable[..., Path]   # train(config, out_dir, resume=True) -> run dir
-EvalFn = Callable[..., EvalResult]  # evaluate_run(run_dir, split=..., ..., checkpoint=...) -> EvalResult
+EvalFn = Callable[..., EvalResult]  # evaluate_run(run_dir, split=..., ..., checkpoint=...) -> EvalResult (fractions)
 #: settings that may differ between a finished run and the config asked for now (they change nothing computed)
 #: (the trainer's resumable changes, except the training length, which a finished row must match)
 _HARMLESS = RESUMABLE_CHANGES - {"train.episodes"}
@@ -107,7 +107,8 @@ def _saved_result(run_dir: Path, protocol: Protocol, file_sha: str) -> EvalResul
         return None
     try:
         result = load_result(path)
-    except FewShotError:
+    except FewShotError as exc:  # e.g. a version-1 file in percent: evaluated again, never mixed with fractions
+        log.info("not reusing %s: %s", path, exc)
         return None
     p = result.protocol
     same = (p.get("episodes_file_sha256") == file_sha and Path(str(p.get("checkpoint", ""))).stem
@@ -123,9 +124,16 @@ def _done_info(run_dir: Path) -> dict[str, Any]:
     return info if isinstance(info, dict) else {}
 
 
+def _paper(row: Row, protocol: Protocol) -> float | None:
+    """The paper's accuracy of ``row`` as a fraction, only for the task it reports (Mini-ImageNet 5-way 5-shot)."""
+    if row.paper is None or (protocol.dataset, protocol.way, protocol.shot) != ("mini-imagenet", 5, 5):
+        return None
+    return row.paper / 100.0  # quoted in percent in budgets.ROWS
+
+
 def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episodes_file: Path,
             data_root: str | None, device: str, train_fn: TrainFn, eval_fn: EvalFn) -> dict[str, Any]:
-    """Train (or reuse) and evaluate one row; its table entry (percent) with the result under ``"_result"``."""
+    """Train (or reuse) and evaluate one row; its table entry (fractions) with the result under ``"_result"``."""
     if (run_dir / "DONE").exists():
         _check_reusable(run_dir, config)
         log.info("row %s: reusing the finished run %s", row.key, run_dir)
@@ -142,9 +150,8 @@ def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episode
     return {
         "key": row.key, "label": row.label, "method": config.method_name, "backbone": config.model.backbone,
         "nsl": config.model.nsl, "way": result.way, "shot": result.shot, "query": result.query,
-        "train_way": config.task.way, "accuracy_pct": result.mean, "ci95_pct": result.ci95,
-        "paper_pct": row.paper if (protocol.dataset, protocol.way, protocol.shot) == ("mini-imagenet", 5, 5)
-        else None,
+        "train_way": config.task.way, "accuracy": result.mean, "ci95": result.ci95,
+        "paper": _paper(row, protocol),
         "parameters": int(result.protocol.get("parameters", 0)),
         "train_episodes": int(done.get("episodes", config.train.episodes)),
         "image_size": result.protocol.get("image_size"), "wall_s": done.get("wall_s"), "run_dir": str(run_dir),
@@ -162,10 +169,9 @@ def compare_rows(entries: list[dict[str, Any]]) -> None:
     reference = next((e for e in entries if e["key"] == REFERENCE_ROW), None)
     for e in entries:
         if reference is None or e is reference:
-            e["delta_reference_pct"] = e["delta_reference_ci95_pct"] = None
+            e["delta_reference"] = e["delta_reference_ci95"] = None
         else:
-            e["delta_reference_pct"], e["delta_reference_ci95_pct"] = compare_results(e["_result"],
-                                                                                     reference["_result"])
+            e["delta_reference"], e["delta_reference_ci95"] = compare_results(e["_result"], reference["_result"])
 
 
 def describe(protocol: Protocol, budget_name: str, budget: Budget, episodes_file: Path, sha: str) -> str:
@@ -195,13 +201,14 @@ def run_leaderboard(
 ) -> list[dict[str, Any]]:
     """Train and evaluate the rows of ``methods`` under ``budget``; write the table files into ``out``.
 
-    Returns the rows (dicts, accuracies in percent, sorted by rank then accuracy). ``train_fn`` and ``eval_fn``
-    default to :func:`fewshot_nsl.training.trainer.train` and :func:`fewshot_nsl.evaluation.run_eval.evaluate_run`.
+    Returns the rows (dicts, accuracies as fractions, sorted by rank then accuracy). ``train_fn`` and ``eval_fn``
+    default to :func:`fewshot_nsl.experiments.train_run.train` and
+    :func:`fewshot_nsl.evaluation.run_eval.evaluate_run`.
     """
     if budget not in BUDGETS:
         raise ConfigError(f"unknown budget {budget!r} (known: {', '.join(BUDGETS)})")
     if train_fn is None:
-        from ..training.trainer import train as train_fn
+        from .train_run import train as train_fn
     if eval_fn is None:
         from ..evaluation.run_eval import evaluate_run as eval_fn
     b, out = BUDGETS[budget], Path(out)
@@ -212,7 +219,7 @@ def run_leaderboard(
     entries = [run_row(r, c, out / r.key, protocol, episodes_file, data_root, device, train_fn, eval_fn)
                for r, c in zip(rows, configs)]
     compare_rows(entries)
-    entries.sort(key=lambda e: (e["rank"], -e["accuracy_pct"]))
+    entries.sort(key=lambda e: (e["rank"], -e["accuracy"]))
     for e in entries:
         e.pop("_result")
     note = describe(protocol, budget, b, episodes_file, read_episode_file(episodes_file).sha256)

@@ -1,7 +1,8 @@
-"""Leaderboard rows as a markdown table, a CSV file and JSON (accuracies in percent unless stated).
+"""Leaderboard rows as a markdown table, a CSV file and JSON.
 
-A row is a plain dict with the keys of :data:`COLUMNS` (numbers in percent). :func:`json_rows` converts the
-accuracy-like numbers to fractions, as every ``--json`` output of the CLI reports them.
+A row is a plain dict with the keys :data:`PLAIN`, :data:`FRACTIONS` (accuracy-like numbers, as fractions)
+and :data:`TAIL`. The markdown table and the CSV file are for people and show them in percent (CSV columns ``*_pct``);
+:func:`json_rows` keeps fractions, as every ``--json`` output of the CLI reports them.
 """
 
 from __future__ import annotations
@@ -11,22 +12,26 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+#: accuracy-like keys of a row (fractions) and their CSV column (percent points)
+FRACTIONS = {"accuracy": "accuracy_pct", "ci95": "ci95_pct", "paper": "paper_pct",
+             "delta_reference": "delta_reference_pct", "delta_reference_ci95": "delta_reference_ci95_pct"}
+#: the other keys of a row, in order
+PLAIN = ("rank", "key", "label", "method", "backbone", "nsl", "way", "shot", "query", "train_way")
+TAIL = ("parameters", "train_episodes", "image_size", "wall_s", "run_dir")
 #: CSV columns, in order (``*_pct`` in percent points)
-COLUMNS = (
-    "rank", "key", "label", "method", "backbone", "nsl", "way", "shot", "query", "train_way",
-    "accuracy_pct", "ci95_pct", "paper_pct", "delta_reference_pct", "delta_reference_ci95_pct",
-    "parameters", "train_episodes", "image_size", "wall_s", "run_dir",
-)
-#: accuracy-like columns and their name in the JSON rows (fractions there)
-FRACTIONS = {"accuracy_pct": "accuracy", "ci95_pct": "ci95", "paper_pct": "paper",
-             "delta_reference_pct": "delta_reference", "delta_reference_ci95_pct": "delta_reference_ci95"}
+COLUMNS = (*PLAIN, *FRACTIONS.values(), *TAIL)
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else 100.0 * value
 
 
 def _pm(value: float | None, ci: float | None, signed: bool = False) -> str:
+    """``value ± ci`` of two fractions, in percent with two decimals; "—" when there is no value."""
     if value is None:
         return "—"
     fmt = "{:+.2f}" if signed else "{:.2f}"
-    return fmt.format(value) + ("" if ci is None else f" ± {ci:.2f}")
+    return fmt.format(100.0 * value) + ("" if ci is None else f" ± {100.0 * ci:.2f}")
 
 
 def _wall(seconds: float | None) -> str:
@@ -45,10 +50,10 @@ def markdown_table(rows: Sequence[dict[str, Any]], reference: str) -> str:
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         delta = ("(reference)" if r["key"] == reference
-                 else _pm(r.get("delta_reference_pct"), r.get("delta_reference_ci95_pct"), signed=True))
+                 else _pm(r.get("delta_reference"), r.get("delta_reference_ci95"), signed=True))
         lines.append(
             f"| {r['rank']} | {r['label']} | {r['backbone']} | {r['nsl']} | {r['way']}/{r['shot']}/{r['query']} "
-            f"({r['train_way']}) | {_pm(r['accuracy_pct'], r['ci95_pct'])} | {_pm(r.get('paper_pct'), None)} "
+            f"({r['train_way']}) | {_pm(r['accuracy'], r['ci95'])} | {_pm(r.get('paper'), None)} "
             f"| {delta} | {r['parameters']:,} | {r['train_episodes']:,} | {r['image_size']} "
             f"| {_wall(r.get('wall_s'))} |"
         )
@@ -56,21 +61,17 @@ def markdown_table(rows: Sequence[dict[str, Any]], reference: str) -> str:
 
 
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows as CSV with the header :data:`COLUMNS`."""
+    """The rows as CSV with the header :data:`COLUMNS` (accuracy-like numbers in percent points)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
+        values = {**{k: r.get(k) for k in (*PLAIN, *TAIL)},
+                  **{column: _percent(r.get(key)) for key, column in FRACTIONS.items()}}
+        writer.writerow({k: ("" if values[k] is None else values[k]) for k in COLUMNS})
     return buffer.getvalue()
 
 
 def json_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for ``--json``: accuracy-like numbers as fractions under the names of :data:`FRACTIONS`."""
-    out = []
-    for r in rows:
-        item = {k: r.get(k) for k in COLUMNS if k not in FRACTIONS}
-        for pct, name in FRACTIONS.items():
-            item[name] = None if r.get(pct) is None else r[pct] / 100.0
-        out.append(item)
-    return out
+    """Rows for ``--json``: the plain keys, then the accuracy-like ones (fractions)."""
+    return [{**{k: r.get(k) for k in (*PLAIN, *TAIL)}, **{k: r.get(k) for k in FRACTIONS}} for r in rows]

@@ -55,7 +55,7 @@ def write_run(folder, scale):
 def test_plot_writes_a_png(tmp_path):
     pytest.importorskip("matplotlib")
     write_run(tmp_path / "a", 1.0)
-    write_run(tmp_path / "b", 100.0)  # percent-valued logs plot on the same axis
+    write_run(tmp_path / "b", 0.9)  # metrics.jsonl holds fractions; the axis shows percent
     out = tmp_path / "curves.png"
     assert cli(plot_cli, ["plot", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

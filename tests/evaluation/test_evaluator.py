@@ -78,8 +78,8 @@ def test_result_statistics_and_protocol():
     images = toy_set()
     eps = episodes(images)
     result = evaluate(make_method(), images, eps, transform, "cpu", progress=False, protocol={"seed": 3})
-    # per-episode accuracy is the percentage of correct queries: a multiple of 100 / (way * query)
-    correct = result.accuracies * 12 / 100
+    # per-episode accuracy is the fraction of correct queries: a multiple of 1 / (way * query)
+    correct = result.accuracies * 12
     np.testing.assert_allclose(correct, np.round(correct), atol=1e-9)
     assert (result.mean, result.ci95) == pytest.approx(mean_ci95(result.accuracies))
     assert (result.way, result.shot, result.query, result.episodes) == (3, 2, 4, 12)
@@ -93,7 +93,7 @@ def test_result_statistics_and_protocol():
 def test_noise_free_classes_are_recognised_perfectly():
     images = toy_set(noise=0)  # every image of a class is identical: nearest prototype is always right
     result = evaluate(make_method(), images, episodes(images), transform, "cpu", progress=False)
-    assert result.mean == 100.0 and result.ci95 == 0.0
+    assert result.mean == 1.0 and result.ci95 == 0.0
 
 
 def test_save_load_and_paired_comparison(tmp_path):
@@ -121,6 +121,10 @@ def test_load_result_refuses_other_files(tmp_path):
         load_result(bad)
     with pytest.raises(DataError, match="does not exist"):
         load_result(tmp_path / "missing.json")
+    old = tmp_path / "v1.json"  # version 1 held percent: refused, never read in the wrong unit
+    old.write_text('{"format": "fewshot-nsl-eval", "version": 1, "mean": 47.5, "accuracies": [47.5]}')
+    with pytest.raises(DataError, match="version 1 file .*percent.*evaluate the run again"):
+        load_result(old)
 
 
 def test_mixed_episode_shapes_are_refused():

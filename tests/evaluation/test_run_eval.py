@@ -46,6 +46,25 @@ def test_evaluate_run_matches_a_direct_evaluation_and_saves(tmp_path):
     assert p["parameters"] == sum(t.numel() for t in method.parameters())
 
 
+def test_eval_cli_prints_percent_and_reports_fractions_in_json(tmp_path, capsys):
+    import argparse
+    import json
+
+    from fewshot_nsl.cli import evaluate as eval_cli
+
+    make_run(tmp_path)
+    parser = argparse.ArgumentParser()
+    eval_cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["eval", str(tmp_path), "--device", "cpu", "--json"])
+    assert args.func(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    saved = load_result(tmp_path / "eval" / "val_5way5shot.json")
+    assert 0.0 <= saved.mean <= 1.0 and saved.accuracies.max() <= 1.0  # fractions inside and on disk
+    assert f": {100 * saved.mean:.2f} ± {100 * saved.ci95:.2f} % " in lines[0]  # percent when printed
+    payload = json.loads(lines[-1])
+    assert payload["accuracy"] == saved.mean and payload["ci95"] == saved.ci95
+
+
 def test_evaluate_run_uses_an_episodes_file_and_checks_it(tmp_path):
     make_run(tmp_path)
     labels = SplitLabels.read("synthetic", "val")

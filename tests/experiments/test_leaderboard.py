@@ -15,8 +15,8 @@ from fewshot_nsl.evaluation.run_eval import result_path
 from fewshot_nsl.core.stats import paired_difference
 from fewshot_nsl.runtime.config import save_config
 
-#: per-episode accuracy offsets of the fake rows (protonet is the reference)
-OFFSET = {"protonet": 0.0, "static": 0.05, "dynamic-cnn4": 6.0, "maml": -5.0}
+#: per-episode accuracy offsets (fractions) of the fake rows (protonet is the reference)
+OFFSET = {"protonet": 0.0, "static": 0.0005, "dynamic-cnn4": 0.06, "maml": -0.05}
 
 
 class FakeTrainer:
@@ -40,9 +40,9 @@ class FakeEvaluator:
     def __call__(self, run_dir, split, way, shot, query, episodes, episodes_file, data_root, device, checkpoint):
         self.calls.append(run_dir.name)
         ef = read_episode_file(episodes_file)
-        base = np.random.default_rng(0).uniform(40, 80, ef.episodes)
-        # +-1 alternating for every row but protonet: paired CI vs protonet = 1.96 / sqrt(20) = 0.44 points
-        noise = np.resize([1.0, -1.0], ef.episodes) * (run_dir.name != "protonet")
+        base = np.random.default_rng(0).uniform(0.40, 0.80, ef.episodes)
+        # +-0.01 alternating for every row but protonet: paired CI vs protonet = 0.0196 / sqrt(20) = 0.0044
+        noise = np.resize([0.01, -0.01], ef.episodes) * (run_dir.name != "protonet")
         accs = base + OFFSET[run_dir.name] + noise
         protocol = {"dataset": ef.dataset, "split": ef.split, "image_size": 32, "episodes_sha256": "x" + ef.sha256,
                     "episodes_file": str(episodes_file), "episodes_file_sha256": ef.sha256,
@@ -70,11 +70,11 @@ def test_table_csv_json_and_ranks(tmp_path):
     out = tmp_path / "lb"
     acc = {k: json.loads(result_path(out / k, "val", 5, 5).read_text())["accuracies"] for k in by_key}
     d, ci = paired_difference(acc["dynamic-cnn4"], acc["protonet"])
-    assert by_key["dynamic-cnn4"]["delta_reference_pct"] == pytest.approx(d)
-    assert by_key["dynamic-cnn4"]["delta_reference_ci95_pct"] == pytest.approx(ci)
-    assert by_key["protonet"]["delta_reference_pct"] is None
+    assert by_key["dynamic-cnn4"]["delta_reference"] == pytest.approx(d)
+    assert by_key["dynamic-cnn4"]["delta_reference_ci95"] == pytest.approx(ci)
+    assert by_key["protonet"]["delta_reference"] is None
     # paper values beside ours only for Mini-ImageNet 5-way 5-shot
-    assert all(r["paper_pct"] is None for r in rows)
+    assert all(r["paper"] is None for r in rows)
     assert by_key["maml"]["train_episodes"] == 6 and by_key["maml"]["wall_s"] == 12.5
     assert by_key["static"]["image_size"] == 32 and by_key["static"]["parameters"] == 1000
 
@@ -85,10 +85,12 @@ def test_table_csv_json_and_ranks(tmp_path):
     with open(out / "leaderboard.csv") as handle:
         table = list(csv.DictReader(handle))
     assert [t["key"] for t in table] == [r["key"] for r in rows]
-    assert float(table[0]["accuracy_pct"]) == pytest.approx(rows[0]["accuracy_pct"])
+    assert float(table[0]["accuracy_pct"]) == pytest.approx(100 * rows[0]["accuracy"])  # percent in the CSV
+    assert f"| {100 * rows[0]['accuracy']:.2f} ± {100 * rows[0]['ci95']:.2f} |" in md  # and in the table
     items = json.loads((out / "leaderboard.json").read_text())
     assert {"method", "backbone", "accuracy", "ci95"} <= set(items[0])
-    assert items[0]["accuracy"] == pytest.approx(rows[0]["accuracy_pct"] / 100)  # fractions in JSON
+    assert items[0]["accuracy"] == pytest.approx(rows[0]["accuracy"])  # fractions in JSON
+    assert 0.0 < items[0]["accuracy"] < 1.0
     assert items[0]["method"] == "dynamic" and items[0]["backbone"] == "cnn4"
 
 
@@ -102,7 +104,21 @@ def test_resume_skips_finished_rows_and_saved_evaluations(tmp_path):
     again = run(tmp_path, train2, evaluate2, methods=("protonet", "static"))
     assert train2.calls == ["static"]
     assert evaluate2.calls == ["static"]  # protonet's saved evaluation is reused
-    assert [r["accuracy_pct"] for r in again] == pytest.approx([r["accuracy_pct"] for r in first])
+    assert [r["accuracy"] for r in again] == pytest.approx([r["accuracy"] for r in first])
+
+
+def test_saved_evaluation_in_percent_is_evaluated_again(tmp_path):
+    train, evaluate = FakeTrainer(), FakeEvaluator()
+    first = run(tmp_path, train, evaluate, methods=("protonet",))
+    saved = result_path(tmp_path / "lb" / "protonet", "val", 5, 5)
+    data = json.loads(saved.read_text())
+    data.update(version=1, mean=100 * data["mean"], ci95=100 * data["ci95"],
+                accuracies=[100 * a for a in data["accuracies"]])  # as the percent-era code wrote it
+    saved.write_text(json.dumps(data))
+    evaluate2 = FakeEvaluator()
+    again = run(tmp_path, FakeTrainer(), evaluate2, methods=("protonet",))
+    assert evaluate2.calls == ["protonet"]  # not mixed into the table as if it were fractions
+    assert again[0]["accuracy"] == pytest.approx(first[0]["accuracy"]) and 0.0 < again[0]["accuracy"] < 1.0
 
 
 def test_finished_row_with_another_config_is_refused(tmp_path):

@@ -12,7 +12,8 @@ import torch
 
 from fewshot_nsl.runtime.checkpoint import load_checkpoint
 from fewshot_nsl.runtime.config import resolve_config
-from fewshot_nsl.training.trainer import TrainingDiverged, TrainingInterrupted, train
+from fewshot_nsl.experiments.train_run import train
+from fewshot_nsl.training.errors import TrainingDiverged, TrainingInterrupted
 
 ARGS = ["--method", "protonet", "--dataset", "synthetic", "--episodes", "60", "--way", "5", "--shot", "5",
         "--query", "5", "--val-every", "8", "--val-episodes", "6", "--seed", "3", "--no-progress",
