@@ -14,7 +14,7 @@ import yaml
 
 from ..core.atomic import atomic_write_text
 from ..core.errors import ConfigError
-from ..core.typed import from_dict, merge
+from ..core.typed import merge
 from .schema import Config
 from .yaml_io import dump_yaml, load_yaml, read_yaml
 
@@ -72,8 +72,7 @@ def resolve_config(
         merged = merge(merged, layer)
     if method:
         merged["method"]["name"] = method
-    config = from_dict(Config, merged, "")
-    config.method_options()  # validate the method's own keys now
+    config = Config.from_values(merged)  # checks the method's own keys too
     validate_ranges(config)
     return config
 

@@ -117,6 +117,15 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
+    @classmethod
+    def from_values(cls, values: Dict[str, Any]) -> Config:
+        """The config that the nested mapping ``values`` describes (checked key by key), with every option of
+        its method filled in (a preset states only the options that differ from the method's defaults, while a
+        saved config.yaml holds them all)."""
+        config = from_dict(cls, values, "")
+        config.method = {"name": config.method_name, **dataclasses.asdict(config.method_options())}
+        return config
+
     @property
     def method_name(self) -> str:
         return str(self.method["name"])

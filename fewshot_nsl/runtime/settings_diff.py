@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List
 
-from ..core.typed import flatten, from_dict
+from ..core.typed import flatten
 from .schema import Config
 from .yaml_io import read_yaml
 
@@ -21,8 +21,8 @@ RESUMABLE_CHANGES = frozenset({
 def changed_settings(saved: Path, config: Config, allowed: frozenset = frozenset()) -> List[tuple]:
     """``(key, saved value, value in config)`` for every setting in which the config saved at ``saved`` differs
     from ``config``, ``allowed`` keys aside. The saved file is read through the schema, so a setting added to the
-    schema after the run was made counts as its default."""
-    old = flatten(from_dict(Config, read_yaml(saved), "").to_dict())
+    schema (or a method option) after the run was made counts as its default."""
+    old = flatten(Config.from_values(read_yaml(saved)).to_dict())
     new = flatten(config.to_dict())
     return [(key, old.get(key), new.get(key)) for key in sorted(set(old) | set(new))
             if key not in allowed and old.get(key) != new.get(key)]
