@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 from typing import Any, Callable
@@ -73,22 +74,24 @@ def available() -> list[str]:
     return sorted(set(BACKBONES.names()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
-def build(name: str, in_channels: int = 3, **options: Any) -> Backbone:
+def build(name: str, in_channels: int = 3, ns: NSOptions | None = None, **options: Any) -> Backbone:
     """Build backbone ``name`` (a registered name, an entry point, or ``package.module:Class``).
 
-    NS options (``nsl``, ``param``, ``learn_shape``, ``plain_first_layer``, ``dns_init``, ``predictor_gamma``) go
-    to the built-in backbones; a user's factory receives the options its signature accepts (``in_channels`` and any
-    ``**kwargs``), and a user's module is wrapped to offer ``forward_map``/``feature_dim``.
+    NS options go to the built-in backbones, as one :class:`NSOptions` ``ns`` or as its fields by keyword
+    (``nsl``, ``param``, ``learn_shape``, ...; a keyword wins over ``ns``); a user's factory receives the options
+    its signature accepts (``in_channels`` and any ``**kwargs``), and a user's module is wrapped to offer
+    ``forward_map``/``feature_dim``.
     """
     factory = _resolve(name)
-    ns_keys = {"nsl", "param", "learn_shape", "plain_first_layer", "dns_init", "predictor_gamma"}
-    ns = {k: v for k, v in options.items() if k in ns_keys and v is not None}
+    ns_keys = {f.name for f in dataclasses.fields(NSOptions)}
+    given = {k: v for k, v in options.items() if k in ns_keys and v is not None}
+    ns = dataclasses.replace(ns or NSOptions(), **given)
     rest = {k: v for k, v in options.items() if k not in ns_keys}
     if getattr(factory, "accepts_ns_options", False):
-        module = factory(in_channels=in_channels, ns=NSOptions(**ns), **rest)
+        module = factory(in_channels=in_channels, ns=ns, **rest)
     else:
-        if ns.get("nsl", "none") != "none":
-            raise ConfigError(f"backbone {name!r} does not support nsl={ns['nsl']!r}; use cnn4 or cnn9")
+        if ns.is_ns:
+            raise ConfigError(f"backbone {name!r} does not support nsl={ns.nsl!r}; use cnn4 or cnn9")
         params = inspect.signature(factory).parameters
         takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
         kwargs = {"in_channels": in_channels, **rest}

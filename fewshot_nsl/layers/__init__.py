@@ -6,10 +6,11 @@ Example:
     >>> dyn = NSConv2d(64, 64, similarity="dns", dynamic=True)
 """
 
-from .factory import NSL_VARIANTS, PARAMETERISATIONS, ConvFactory, NSOptions
+from .factory import ConvFactory, make_ns_conv
 from .fold import fold_static
 from .introspect import kernel_shapes, ns_layers, ns_matrices, similarity_parameter_names
-from .nsconv import NSConv2d, make_ns_conv
+from .nsconv import NSConv2d
+from .options import NSL_VARIANTS, PARAMETERISATIONS, NSOptions
 from .predictors import NormalizedConv2d, PredictorTrunk, SimilarityPredictor
 from .regularizers import regularization
 from .shape_gate import ShapeGate

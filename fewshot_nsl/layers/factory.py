@@ -1,58 +1,17 @@
-"""How a backbone asks for its convolutions: plain, static NS or dynamic NS (DNS/UNS, disjoint/shared)."""
+"""How a backbone asks for its convolutions: plain, static NS or dynamic NS (DNS/UNS, disjoint/shared).
+
+Imports go one way: this module builds :class:`NSConv2d` layers; :mod:`.nsconv` knows nothing of factories.
+"""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 from torch import nn
 
-from ..core.errors import ConfigError
+from .nsconv import NSConv2d
+from .options import NSL_VARIANTS, PARAMETERISATIONS, NSOptions
+from .predictors import ADAPTER_CHANNELS, HIDDEN, PredictorTrunk, SimilarityPredictor
 
-NSL_VARIANTS = ("none", "static-dns", "static-uns", "dynamic-dns", "dynamic-uns")
-PARAMETERISATIONS = ("disjoint", "shared")
-
-
-@dataclass(frozen=True)
-class NSOptions:
-    """Which convolution every NS-capable layer of a backbone uses.
-
-    Attributes:
-        nsl: ``none`` (plain conv), ``static-dns``, ``static-uns``, ``dynamic-dns`` or ``dynamic-uns``.
-        param: ``disjoint`` (one predictor per layer) or ``shared`` (one trunk + per-layer adapters);
-            dynamic only.
-        learn_shape: learn a binary diagonal D (kernel shape), M_s = D M~ D (NSL_SPEC §5).
-        plain_first_layer: keep the first (RGB) conv plain, like the CIFAR ``root`` of the released code.
-        dns_init: ``identity`` (all ones) or ``released`` ([1,0,0,0,1,0,0,0,1], the released code's init).
-        predictor_gamma: initial scale (gamma) of every dynamic DNS predictor's output BN; 1.0 is the released
-            code's (NSL_SPEC §3.2), a smaller value keeps the predicted diagonal near 1 for longer.
-    """
-
-    nsl: str = "none"
-    param: str = "disjoint"
-    learn_shape: bool = False
-    plain_first_layer: bool = False
-    dns_init: str = "identity"
-    predictor_gamma: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.nsl not in NSL_VARIANTS:
-            raise ConfigError(f"nsl must be one of {', '.join(NSL_VARIANTS)}, got {self.nsl!r}")
-        if self.param not in PARAMETERISATIONS:
-            raise ConfigError(f"param must be one of {', '.join(PARAMETERISATIONS)}, got {self.param!r}")
-        if self.dns_init not in ("identity", "released"):
-            raise ConfigError(f"dns_init must be 'identity' or 'released', got {self.dns_init!r}")
-        if not math.isfinite(self.predictor_gamma) or self.predictor_gamma <= 0:
-            raise ConfigError(f"predictor_gamma must be a positive number, got {self.predictor_gamma!r}")
-        if self.predictor_gamma != 1.0 and self.nsl != "dynamic-dns":
-            raise ConfigError(f"predictor_gamma={self.predictor_gamma} scales the output BN of a dynamic DNS "
-                              f"predictor; nsl={self.nsl!r} has none (use nsl=dynamic-dns or predictor_gamma=1.0)")
-        if self.learn_shape and self.nsl == "none":
-            raise ConfigError("learn_shape needs an NS variant (nsl static-* or dynamic-*), got nsl='none'")
-
-    @property
-    def is_ns(self) -> bool:
-        return self.nsl != "none"
+__all__ = ["NSL_VARIANTS", "PARAMETERISATIONS", "ConvFactory", "NSOptions", "make_ns_conv"]
 
 
 class ConvFactory(nn.Module):
@@ -66,7 +25,7 @@ class ConvFactory(nn.Module):
         super().__init__()
         self.options = options
         self._count = 0
-        self.shared = None  # set by the NS implementation for param="shared"
+        self.shared = None  # set by make_ns_conv for param="shared"
 
     def conv(self, in_channels: int, out_channels: int, kernel_size: int = 3, padding: int = 1) -> nn.Module:
         """The next convolution: stride 1, no bias (a BN follows)."""
@@ -75,6 +34,25 @@ class ConvFactory(nn.Module):
         opts = self.options
         if not opts.is_ns or (opts.plain_first_layer and index == 0):
             return nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding, bias=False)
-        from .nsconv import make_ns_conv
-
         return make_ns_conv(self, in_channels, out_channels, kernel_size, padding)
+
+
+def make_ns_conv(factory: ConvFactory, in_channels: int, out_channels: int, kernel_size: int,
+                 padding: int) -> nn.Module:
+    """The NS conv that ``factory.options`` asks for. With ``param="shared"`` (dynamic only) the factory
+    owns one :class:`PredictorTrunk` as ``factory.shared`` (created by the first layer) and every layer
+    adapts to it through its own adapter."""
+    opts = factory.options
+    kind, similarity = opts.nsl.split("-")
+    dynamic = kind == "dynamic"
+    predictor = None
+    num_taps = kernel_size * kernel_size
+    if dynamic and opts.param == "shared":
+        if factory.shared is None:
+            out = num_taps if similarity == "dns" else num_taps * num_taps
+            factory.shared = PredictorTrunk(ADAPTER_CHANNELS, HIDDEN[similarity], out)
+        predictor = SimilarityPredictor(in_channels, similarity, num_taps, trunk=factory.shared,
+                                        output_gamma=opts.predictor_gamma)
+    return NSConv2d(in_channels, out_channels, kernel_size, padding, similarity=similarity, dynamic=dynamic,
+                    learn_shape=opts.learn_shape, dns_init=opts.dns_init, predictor=predictor,
+                    predictor_gamma=opts.predictor_gamma)

@@ -1,4 +1,4 @@
-"""The neural-similarity convolution NSConv2d (NSL_SPEC §1-§5) and the factory hook that builds it.
+"""The neural-similarity convolution NSConv2d (NSL_SPEC §1-§5); backbones build it through :mod:`.factory`.
 
 y[b, o, p] = sum_c sum_{k, q} W[o, c, k] M[k, q] x[b, c, p + delta_q]   (k: kernel tap, q: input tap)
 
@@ -20,15 +20,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import ConfigError
-from .factory import ConvFactory
+from ..core.typed import check_value
 from .functional import ns_conv_shift, ns_conv_unfold, transform_kernel
-from .predictors import ADAPTER_CHANNELS, HIDDEN, PredictorTrunk, SimilarityPredictor, he_normal_
+from .options import DnsInit, check_predictor_gamma
+from .predictors import SimilarityPredictor, he_normal_
 from .shape_gate import ShapeGate
 
 #: the two dynamic routes (NSL_SPEC §3.3); "auto" picks per layer (see NSConv2d)
 ROUTES = {"unfold": ns_conv_unfold, "shift": ns_conv_shift}
 SIMILARITIES = ("dns", "uns")
-DNS_INITS = ("identity", "released")
 
 
 class NSConv2d(nn.Module):
@@ -67,11 +67,8 @@ class NSConv2d(nn.Module):
         super().__init__()
         if similarity not in SIMILARITIES:
             raise ConfigError(f"NSConv2d similarity must be 'dns' or 'uns', got {similarity!r}")
-        if dns_init not in DNS_INITS:
-            raise ConfigError(f"NSConv2d dns_init must be 'identity' or 'released', got {dns_init!r}")
-        if predictor_gamma != 1.0 and not dynamic:
-            raise ConfigError(f"NSConv2d predictor_gamma={predictor_gamma} needs a dynamic layer (static M has no "
-                              "predictor)")
+        check_value(DnsInit, dns_init, "NSConv2d dns_init")
+        check_predictor_gamma(predictor_gamma, dynamic, similarity)
         if route not in (*ROUTES, "auto"):
             raise ConfigError(f"NSConv2d route must be one of unfold, shift, auto; got {route!r}")
         if dynamic and (stride != 1 or kernel_size % 2 == 0 or padding != kernel_size // 2):
@@ -168,23 +165,3 @@ class NSConv2d(nn.Module):
                 f"padding={self.padding}, stride={self.stride}, {kind}-{self.similarity}{route}, "
                 f"learn_shape={self.gate is not None}, bias={self.bias is not None}")
 
-
-def make_ns_conv(factory: ConvFactory, in_channels: int, out_channels: int, kernel_size: int,
-                 padding: int) -> nn.Module:
-    """The NS conv that ``factory.options`` asks for. With ``param="shared"`` (dynamic only) the factory
-    owns one :class:`PredictorTrunk` as ``factory.shared`` (created by the first layer) and every layer
-    adapts to it through its own adapter."""
-    opts = factory.options
-    kind, similarity = opts.nsl.split("-")
-    dynamic = kind == "dynamic"
-    predictor = None
-    num_taps = kernel_size * kernel_size
-    if dynamic and opts.param == "shared":
-        if factory.shared is None:
-            out = num_taps if similarity == "dns" else num_taps * num_taps
-            factory.shared = PredictorTrunk(ADAPTER_CHANNELS, HIDDEN[similarity], out)
-        predictor = SimilarityPredictor(in_channels, similarity, num_taps, trunk=factory.shared,
-                                        output_gamma=opts.predictor_gamma)
-    return NSConv2d(in_channels, out_channels, kernel_size, padding, similarity=similarity, dynamic=dynamic,
-                    learn_shape=opts.learn_shape, dns_init=opts.dns_init, predictor=predictor,
-                    predictor_gamma=opts.predictor_gamma)

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import ConfigError
+from .options import check_predictor_gamma
 
 #: hidden width of the predictor's first conv (released code)
 HIDDEN = {"dns": 64, "uns": 128}
@@ -115,9 +116,8 @@ class SimilarityPredictor(nn.Module):
             self._shared = TrunkRef(trunk)
         self.norm1 = nn.BatchNorm2d(hidden, eps=BN_EPS) if diagonal else nn.Identity()
         self.norm2 = nn.BatchNorm2d(out, eps=BN_EPS) if diagonal else nn.Identity()
+        check_predictor_gamma(output_gamma, True, similarity)  # the rule lives in .options
         if output_gamma != 1.0:
-            if not diagonal:
-                raise ConfigError(f"output_gamma={output_gamma}: a UNS predictor has no output BN to scale")
             nn.init.constant_(self.norm2.weight, output_gamma)
 
     @property

@@ -6,7 +6,7 @@ from typing import Tuple
 
 from ..backbones import build as build_backbone
 from ..methods import FewShotMethod, get_method
-from .config import Config
+from .schema import Config
 
 
 def build_method(config: Config, image_shape: Tuple[int, int, int], num_base_classes: int) -> FewShotMethod:
@@ -17,16 +17,6 @@ def build_method(config: Config, image_shape: Tuple[int, int, int], num_base_cla
         image_shape: (C, H, W) of the images the model sees.
         num_base_classes: number of classes of the training split.
     """
-    m = config.model
-    backbone = build_backbone(
-        m.backbone,
-        in_channels=image_shape[0],
-        nsl=m.nsl,
-        param=m.param,
-        learn_shape=m.learn_shape,
-        plain_first_layer=m.plain_first_layer,
-        dns_init=m.dns_init,
-        predictor_gamma=m.predictor_gamma,
-    )
+    backbone = build_backbone(config.model.backbone, in_channels=image_shape[0], ns=config.model.ns)
     cls = get_method(config.method_name)
     return cls(backbone, image_shape, num_base_classes, config.method_options(), train_way=config.task.way)

@@ -1,8 +1,10 @@
-"""Method presets (fewshot_nsl/configs/<method>.yaml): one per method, each resolving and stating its recipe."""
+"""Method presets (fewshot_nsl/configs/<method>.yaml): one per method, each a delta from the schema defaults that
+resolves to its recipe (pinned by tests/runtime/golden/<method>.yaml)."""
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -12,10 +14,15 @@ from fewshot_nsl.runtime.config import (
     ModelConfig,
     OptimConfig,
     TaskConfig,
+    flatten,
     preset_path,
     read_yaml,
     resolve_config,
+    save_config,
 )
+from fewshot_nsl.runtime.yaml_io import dump_yaml
+
+GOLDEN = Path(__file__).resolve().parent.parent / "runtime" / "golden"
 
 METHODS = ["protonet", "relationnet", "maml", "matchingnet", "finetune", "nn", "static", "metastatic", "dynamic"]
 
@@ -27,18 +34,27 @@ def test_every_registered_method_has_a_preset():
 
 
 @pytest.mark.parametrize("name", METHODS)
-def test_preset_resolves_and_states_every_recipe_setting(name):
+def test_preset_resolves_to_its_golden_config(name):
+    """A preset states only what differs from the schema defaults; what it resolves to is pinned, key by key and
+    in the order saved in RUN_DIR/config.yaml, by tests/runtime/golden/<method>.yaml (written from the presets
+    as they were when each restated every setting)."""
     config = resolve_config(name)
     assert config.method_name == name
     assert config.data.dataset == "mini-imagenet"
     assert (config.eval.way, config.eval.shot, config.eval.query, config.eval.episodes) == (5, 5, 15, 600)
-    raw = read_yaml(preset_path(name))
-    options = get_method(name).Options
-    assert set(raw["method"]) - {"name"} == {f.name for f in dataclasses.fields(options)}
+    golden = GOLDEN / f"{name}.yaml"
+    assert dump_yaml(config.to_dict()) == golden.read_text()
+    assert config.to_dict() == read_yaml(golden)  # same values and types (5e-4 a float, not a string)
+
+
+def test_a_saved_run_config_holds_every_setting(tmp_path):
+    config = resolve_config("maml")
+    save_config(config, tmp_path / "config.yaml")
+    saved = read_yaml(tmp_path / "config.yaml")
+    assert set(flatten(saved)) == set(flatten(config.to_dict()))
     for section, schema in (("task", TaskConfig), ("model", ModelConfig), ("optim", OptimConfig)):
-        assert set(raw[section]) == {f.name for f in dataclasses.fields(schema)}, section
-    for key in ("episodes", "meta_batch", "seed", "val_every", "val_episodes"):
-        assert key in raw["train"], key
+        assert set(saved[section]) == {f.name for f in dataclasses.fields(schema)}, section
+    assert set(saved["method"]) - {"name"} == {f.name for f in dataclasses.fields(get_method("maml").Options)}
 
 
 def test_preset_recipes():

@@ -1,10 +1,13 @@
 """The typed config schema: defaults, presets, overrides, and clear errors."""
 
+import dataclasses
+import re
+
 import pytest
 import yaml
 
 from fewshot_nsl.core.errors import ConfigError
-from fewshot_nsl.runtime.config import parse_override, resolve_config, save_config
+from fewshot_nsl.runtime.config import parse_override, read_yaml, resolve_config, save_config
 
 
 def test_overrides_and_flags_take_precedence(tmp_path):
@@ -73,3 +76,45 @@ def test_a_setting_added_after_a_run_was_made_counts_as_its_default(tmp_path):
                                                                         "model.predictor_gamma=0.1"])) \
         == [("model.predictor_gamma", 1.0, 0.1)]
     assert changed_settings(saved, config, frozenset({"train.episodes"})) == []
+
+
+@pytest.mark.parametrize("text,value", [("1e-4", 1e-4), ("5e-4", 5e-4), ("1E3", 1000.0), ("-2.5e-3", -2.5e-3)])
+def test_exponent_numbers_are_floats_in_set_and_in_yaml_files(tmp_path, text, value):
+    """PyYAML's safe_load reads 5e-4 as a string (YAML 1.1 wants a dot); the project's loader reads a number."""
+    assert parse_override(f"optim.lr={text}") == {"optim": {"lr": value}}
+    user = tmp_path / "user.yaml"
+    user.write_text(f"optim:\n  weight_decay: {text}\n")
+    assert read_yaml(user) == {"optim": {"weight_decay": value}}
+    config = resolve_config("protonet", str(user), overrides=[f"optim.lr={text.lstrip('-')}"])
+    assert config.optim.weight_decay == value and config.optim.lr == abs(value)
+    assert isinstance(config.optim.weight_decay, float)
+
+
+@pytest.mark.parametrize("override,allowed", [
+    ("model.nsl=dynamic", "none, static-dns, static-uns, dynamic-dns, dynamic-uns"),
+    ("model.param=both", "disjoint, shared"),
+    ("model.dns_init=zeros", "identity, released"),
+    ("optim.optimizer=adamw", "adam, sgd"),
+])
+def test_closed_choices_are_refused_when_the_config_is_read(override, allowed):
+    key, _, value = override.partition("=")
+    with pytest.raises(ConfigError, match=rf"^setting {re.escape(key)}: expected one of {allowed}, got '{value}'$"):
+        resolve_config("protonet", overrides=[override])
+
+
+def test_ns_rules_are_refused_when_the_config_is_read():
+    with pytest.raises(ConfigError, match="predictor_gamma=0.1 scales the output BN"):
+        resolve_config("protonet", overrides=["model.predictor_gamma=0.1"])
+    with pytest.raises(ConfigError, match="learn_shape needs an NS variant"):
+        resolve_config("protonet", overrides=["model.learn_shape=true"])
+    with pytest.raises(ConfigError, match="train.device must be auto, cpu or cuda"):
+        resolve_config("protonet", overrides=["train.device=tpu"])
+    assert resolve_config("protonet", overrides=["train.device=cuda:1"]).train.device == "cuda:1"
+
+
+def test_model_config_is_backbone_plus_one_ns_options():
+    from fewshot_nsl.layers.options import NSOptions
+
+    model = resolve_config("dynamic", overrides=["model.predictor_gamma=0.5"]).model
+    assert model.ns == NSOptions(nsl="dynamic-dns", predictor_gamma=0.5) and type(model.ns) is NSOptions
+    assert [f.name for f in dataclasses.fields(model)][0] == "backbone"  # saved config.yaml keeps its order

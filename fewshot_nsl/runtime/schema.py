@@ -1,0 +1,139 @@
+"""The run configuration's schema: one dataclass per section, with the defaults every preset starts from.
+
+A YAML config (or a ``--set`` override) names settings as ``<section>.<field>``; :mod:`.resolve` reads them into
+these types through :func:`..core.typed.from_dict`, so an unknown key, a wrong type or a value outside a
+``Literal``'s choices is refused when the config is read, before any data is decoded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict, Literal, Optional
+
+from ..core.typed import from_dict
+from ..layers.options import NSOptions
+from ..methods import MethodOptions, get_method
+
+__all__ = ["Config", "DataConfig", "EvalConfig", "ModelConfig", "OptimConfig", "TaskConfig", "TrainConfig"]
+
+
+@dataclass
+class DataConfig:
+    """Where the images come from and how they are prepared."""
+
+    dataset: str = "synthetic"
+    data_root: Optional[str] = None
+    image_size: Optional[int] = None
+    train_split: str = "train"
+    val_split: str = "val"
+    augment: bool = True
+    cache_dir: Optional[str] = None
+    num_workers: int = 0
+
+
+@dataclass
+class TaskConfig:
+    """Shape of the training episodes (training way may differ from test way)."""
+
+    way: int = 5
+    shot: int = 5
+    query: int = 15
+
+
+@dataclass(frozen=True)
+class _BackboneChoice:
+    backbone: str = "cnn4"
+
+
+@dataclass(frozen=True)
+class ModelConfig(NSOptions, _BackboneChoice):
+    """Backbone and its neural-similarity options (NSL_SPEC §8.1): ``backbone`` plus the fields of
+    :class:`NSOptions` (``nsl``, ``param``, ``learn_shape``, ``plain_first_layer``, ``dns_init``,
+    ``predictor_gamma``), defined there once and validated there. ``.ns`` is the plain :class:`NSOptions`.
+
+    The backbone comes from a second base only so that it is the first field (a dataclass lists the fields of its
+    last base first), which keeps saved ``config.yaml`` files in the order they have always had.
+    """
+
+
+@dataclass
+class OptimConfig:
+    """Optimiser and step schedule (ProtoNet: Adam 1e-3 halved every 2,000 episodes)."""
+
+    optimizer: Literal["adam", "sgd"] = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    lr_step: int = 2000
+    lr_gamma: float = 0.5
+
+
+@dataclass
+class TrainConfig:
+    """Budget, seeds and bookkeeping of a training run.
+
+    ``episodes`` counts training episodes (for supervised methods: mini-batches); a step takes
+    ``meta_batch`` episodes (per process), so the run has ``ceil(episodes / (meta_batch * world))`` steps.
+    ``device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (checked in :func:`.resolve.validate_ranges`).
+    """
+
+    episodes: int = 2000
+    meta_batch: int = 1
+    batch_size: int = 128
+    seed: int = 0
+    val_every: int = 500
+    val_episodes: int = 100
+    log_every: int = 50
+    device: str = "auto"
+    amp: bool = False
+    threads: Optional[int] = None
+    channels_last: Optional[bool] = None
+    progress: bool = True
+
+
+@dataclass
+class EvalConfig:
+    """The fixed evaluation episodes."""
+
+    split: str = "test"
+    way: int = 5
+    shot: int = 5
+    query: int = 15
+    episodes: int = 600
+    seed: int = 0
+    episodes_file: Optional[str] = None
+
+
+@dataclass
+class Config:
+    """A whole run. ``method`` is ``{"name": ..., <that method's options>}``."""
+
+    method: Dict[str, Any] = field(default_factory=lambda: {"name": "protonet"})
+    data: DataConfig = field(default_factory=DataConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    @classmethod
+    def from_values(cls, values: Dict[str, Any]) -> Config:
+        """The config that the nested mapping ``values`` describes (checked key by key), with every option of
+        its method filled in (a preset states only the options that differ from the method's defaults, while a
+        saved config.yaml holds them all)."""
+        config = from_dict(cls, values, "")
+        config.method = {"name": config.method_name, **dataclasses.asdict(config.method_options())}
+        return config
+
+    @property
+    def method_name(self) -> str:
+        return str(self.method["name"])
+
+    def method_options(self) -> MethodOptions:
+        """The method's own options dataclass, filled from ``method`` (validated)."""
+        cls = get_method(self.method_name).Options
+        return from_dict(cls, {k: v for k, v in self.method.items() if k != "name"}, "method")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
