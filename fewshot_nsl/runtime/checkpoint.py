@@ -19,6 +19,7 @@ import torch
 from ..core.atomic import atomic_write_bytes, atomic_write_text
 from ..core.errors import CheckpointError
 
+# atomic_write_text is re-exported for the modules that import it from here; new code imports core.atomic
 __all__ = ["atomic_write_text", "load_checkpoint", "save_checkpoint", "SAFE_GLOBALS"]
 
 _reconstruct = np._core.multiarray._reconstruct if hasattr(np, "_core") else np.core.multiarray._reconstruct
