@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -36,7 +36,6 @@ class ImageSet:
     std: Sequence[float] = (127.5, 127.5, 127.5)
     memmap_path: Optional[str] = None
     _by_class: Optional[List[np.ndarray]] = field(default=None, repr=False, compare=False)
-    _name_index: Optional[Dict[str, int]] = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.labels = np.asarray(self.labels, dtype=np.int64)
@@ -69,24 +68,11 @@ class ImageSet:
             self._by_class = np.split(order, np.cumsum(counts)[:-1])
         return self._by_class
 
-    def index_of(self, name: str) -> int:
-        """Index of the image called ``name``; KeyError when absent."""
-        if self._name_index is None:
-            self._name_index = {n: i for i, n in enumerate(self.image_names)}
-        return self._name_index[name]
-
-    def has_names(self, names: Sequence[str]) -> List[str]:
-        """The names among ``names`` that are *not* in this set (empty when all are present)."""
-        if self._name_index is None:
-            self._name_index = {n: i for i, n in enumerate(self.image_names)}
-        return [n for n in names if n not in self._name_index]
-
     # -- pickling: a memmap is re-opened, never copied, in DataLoader workers ------------------
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         if self.memmap_path is not None:
             state["images"] = (self.images.shape, str(self.images.dtype))
-        state["_name_index"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:

@@ -18,12 +18,12 @@ import json
 import logging
 import os
 import stat
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import atomic_write_text, replacing
 from ..core.errors import DataError
 from .base import ImageSet
 from .decode import fill
@@ -154,25 +154,25 @@ def _remove_quietly(*paths: Path) -> None:
 
 
 def _build(source: SplitSource, folder: Path, npy: Path, sidecar: Path, key: str, workers: int | None) -> None:
-    """Decode ``source`` into ``npy`` + ``sidecar`` in ``folder`` (temp files, then renames)."""
+    """Decode ``source`` into ``npy`` + ``sidecar`` in ``folder``, each through a temporary file and a rename.
+
+    The array is renamed into place first and the sidecar last: a crash in between leaves an array without a
+    sidecar, which :func:`_try_load` ignores, so a half-written cache never loads.
+    """
     plan = source.open()
     n, s = len(plan.index.names), source.image_size
-    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp_npy, tmp_json = folder / f".tmp-{tag}-{npy.name}", folder / f".tmp-{tag}-{sidecar.name}"
     log.info("decoding %d images of %s/%s into %s", n, source.dataset, source.split, npy)
     try:
-        images = np.lib.format.open_memmap(tmp_npy, mode="w+", dtype=np.uint8, shape=(n, s, s, source.channels))
-        fill(images, plan.decode, workers, desc=f"{source.dataset}/{source.split}")
-        images.flush()
-        meta = _meta(source, plan, images, key)
-        del images
-        tmp_json.write_text(json.dumps(meta))
-        os.replace(tmp_npy, npy)
-        os.replace(tmp_json, sidecar)
+        with replacing(npy) as tmp_npy:  # a big array is filled in place, never held as bytes
+            images = np.lib.format.open_memmap(tmp_npy, mode="w+", dtype=np.uint8,
+                                               shape=(n, s, s, source.channels))
+            fill(images, plan.decode, workers, desc=f"{source.dataset}/{source.split}")
+            images.flush()
+            meta = _meta(source, plan, images, key)
+            del images  # unmap before the rename
+        atomic_write_text(sidecar, json.dumps(meta))
     except OSError as exc:
         raise DataError(f"cannot write the decoded cache {npy} ({exc}); set cache_dir or ${CACHE_ENV}") from None
-    finally:
-        _remove_quietly(tmp_npy, tmp_json)
 
 
 def _remove_stale(folder: Path, prefix: str, keep: str) -> None:
@@ -219,3 +219,22 @@ def load_cached(
             raise DataError(f"the decoded cache {npy} could not be read back")
         return _image_set(source, found[0], found[1], npy)
     raise DataError(f"no writable cache folder for {source.dataset}/{source.split}: {'; '.join(errors)}")
+
+
+#: ``source(root, split, image_size) -> SplitSource``: how a reader describes one split
+SourceFn = Callable[[Path | None, str, int], SplitSource]
+#: ``load(root, split, image_size, cache_dir) -> ImageSet``: what a :class:`~fewshot_nsl.data.DatasetSpec` calls
+LoadFn = Callable[[Path | None, str, int, Path | None], ImageSet]
+
+
+def cached_loader(source: SourceFn, workers: int | None = None) -> LoadFn:
+    """The ``load`` of a reader: build the split's :class:`SplitSource` and read it through :func:`load_cached`.
+
+    Every reader loads this one way; ``workers`` fixes the decoding threads (1 for data generated in code).
+    """
+
+    def load(root: Path | None, split: str, image_size: int, cache_dir: Path | None) -> ImageSet:
+        """One split as an :class:`ImageSet` (through the decoded cache when the source is cacheable)."""
+        return load_cached(source(root, split, image_size), cache_dir, workers)
+
+    return load

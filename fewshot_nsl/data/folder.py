@@ -20,8 +20,7 @@ import numpy as np
 
 from ..core.errors import DataError
 from . import DATASETS, DatasetSpec
-from .base import ImageSet
-from .cache import load_cached
+from .cache import cached_loader
 from .csvsplit import read_split_csv
 from .decode import decode_image
 from .plan import FileStamp, SplitIndex, SplitPlan, SplitSource, index_by_class, require_unique, stamps
@@ -123,10 +122,7 @@ def read_split_index(root: Path | None, split: str) -> SplitIndex:
     return _index(root, split)[0]
 
 
-def load(root: Path | None, split: str, image_size: int, cache_dir: Path | None) -> ImageSet:
-    """One split as an :class:`ImageSet` (through the decoded cache)."""
-    assert root is not None
-    return load_cached(source(root, split, image_size), cache_dir)
+load = cached_loader(source)
 
 
 DATASETS.register(NAME)(

@@ -1,8 +1,8 @@
 """Mini-ImageNet layout B: learn2learn / renmengye pickle caches ``mini-imagenet-cache-<split>.pkl``.
 
 Each pickle is a dict with ``image_data`` (N, 84, 84, 3) uint8 and ``class_dict`` (WordNet id -> indices into
-``image_data``). The pickle is read with a restricted unpickler that only admits numpy arrays and plain
-containers, so a hostile file cannot run code.
+``image_data``). The pickle is read with :func:`~fewshot_nsl.core.safe_pickle.safe_load`, which only admits
+numpy arrays and plain containers, so a hostile file cannot run code.
 """
 
 from __future__ import annotations
@@ -14,36 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import DataError
+from ..core.safe_pickle import NUMPY_ARRAYS, safe_load
 from .decode import resize_array
 from .mini_common import MEAN, NAME, STD, class_image_names, csv_path
 from .plan import SplitIndex, SplitPlan, SplitSource, stamps
 
-_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"),
-    ("numpy._core.numeric", "_frombuffer"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("collections", "OrderedDict"),
-    ("builtins", "bytearray"),
-}
-
-
 #: what unpickling a truncated or foreign file raises
 _DAMAGED = (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
             KeyError, UnicodeDecodeError, struct.error, MemoryError, RecursionError)
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickles numpy arrays, dicts, lists, numbers and strings; refuses any other global."""
-
-    def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
 
 
 def pickle_candidates(root: Path, split: str) -> list[Path]:
@@ -68,7 +46,7 @@ def read_pickle(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
             if head[:1] == b"<":
                 raise DataError(f"{path} is an HTML page, not a pickle (a failed Google Drive download?)")
             f.seek(0)
-            data = _ArrayUnpickler(f, encoding="latin1").load()
+            data = safe_load(f, NUMPY_ARRAYS, encoding="latin1")
     except DataError:
         raise
     except OSError as exc:

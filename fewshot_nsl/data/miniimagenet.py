@@ -19,8 +19,7 @@ import numpy as np
 
 from ..core.errors import DataError
 from . import DATASETS, DatasetSpec
-from .base import ImageSet
-from .cache import load_cached
+from .cache import cached_loader
 from .csvsplit import read_split_csv
 from .decode import decode_image
 from .mini_common import DEFAULT_SIZE, MEAN, NAME, STD, csv_path
@@ -121,10 +120,7 @@ def find_splits(root: Path | None) -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda s: (order.get(s, 3), s)))
 
 
-def load(root: Path | None, split: str, image_size: int, cache_dir: Path | None) -> ImageSet:
-    """One split as an :class:`ImageSet` (through the decoded cache)."""
-    assert root is not None
-    return load_cached(source(root, split, image_size), cache_dir)
+load = cached_loader(source)
 
 
 DATASETS.register(NAME)(

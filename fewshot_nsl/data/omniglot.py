@@ -23,8 +23,7 @@ from PIL import Image
 
 from ..core.errors import DataError
 from . import DATASETS, DatasetSpec
-from .base import ImageSet
-from .cache import load_cached
+from .cache import cached_loader
 from .decode import decode_image
 from .omniglot_store import SETS, OmniglotSet
 from .plan import FileStamp, SplitIndex, SplitPlan, SplitSource, stamp
@@ -143,10 +142,7 @@ def find_splits(root: Path | None) -> tuple[str, ...]:
     return tuple(s for s in VINYALS if (root / "splits" / "vinyals" / f"{s}.txt").is_file()) + sets
 
 
-def load(root: Path | None, split: str, image_size: int, cache_dir: Path | None) -> ImageSet:
-    """One split as an :class:`ImageSet` (through the decoded cache)."""
-    assert root is not None
-    return load_cached(source(root, split, image_size), cache_dir)
+load = cached_loader(source)
 
 
 DATASETS.register(NAME)(

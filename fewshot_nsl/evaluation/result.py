@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import DataError
-from ..runtime.checkpoint import atomic_write_text
+from ..core.atomic import atomic_write_text
 from ..core.stats import CI_FORMULA, mean_ci95, paired_difference
 
 FORMAT = "fewshot-nsl-eval"

@@ -23,7 +23,7 @@ from ..episodes.files import (
     standard_episode_file,
 )
 from ..core.errors import ConfigError, FewShotError
-from ..runtime.checkpoint import atomic_write_text
+from ..core.atomic import atomic_write_text
 from ..runtime.config import RESUMABLE_CHANGES, Config, changed_settings, resolve_config
 from .budgets import BUDGETS, REFERENCE_ROW, ROWS, Budget, Row
 from ..evaluation.result import EvalResult, compare_results, load_result

@@ -26,20 +26,13 @@ import torch.nn.functional as F
 
 from .unfold_route import ns_conv_unfold_dynamic, patches
 
-__all__ = ["tap_offsets", "transform_kernel", "ns_conv_unfold", "ns_conv_shift", "identity_similarity"]
+__all__ = ["tap_offsets", "transform_kernel", "ns_conv_unfold", "ns_conv_shift"]
 
 
 def tap_offsets(kernel_size: Tuple[int, int]) -> List[Tuple[int, int]]:
     """delta_q = (di, dj) of every tap q (row-major) from the kernel centre; kernel sizes must be odd."""
     kh, kw = kernel_size
     return [(i - kh // 2, j - kw // 2) for i in range(kh) for j in range(kw)]
-
-
-def identity_similarity(num_taps: int, diagonal: bool, like: torch.Tensor) -> torch.Tensor:
-    """The identity similarity: ones (K,) when ``diagonal``, else I_K (K, K); dtype/device of ``like``."""
-    if diagonal:
-        return torch.ones(num_taps, dtype=like.dtype, device=like.device)
-    return torch.eye(num_taps, dtype=like.dtype, device=like.device)
 
 
 def transform_kernel(weight: torch.Tensor, m: torch.Tensor) -> torch.Tensor:

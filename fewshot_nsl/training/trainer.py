@@ -25,7 +25,8 @@ from ..episodes.sampler import EpisodeSampler
 from ..layers.regularizers import regularization
 from ..methods.base import FewShotMethod
 from ..runtime.build import build_method
-from ..runtime.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from ..core.atomic import atomic_write_text
+from ..runtime.checkpoint import load_checkpoint, save_checkpoint
 from ..runtime.config import Config, save_config
 from ..runtime.device import resolve_device, set_threads
 from ..runtime.distributed import DistInfo, barrier, episode_index, init_distributed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import sys
 from pathlib import Path
 
@@ -116,6 +117,25 @@ def test_pickle_that_would_run_code_is_refused(tmp_path: Path) -> None:
     with open(tmp_path / "mini-imagenet-cache-validation.pkl", "wb") as f:
         pickle.dump({"image_data": Boom(), "class_dict": {}}, f)
     assert "refusing to load global" in one_line_error(tmp_path)
+
+
+class CreatesFile:
+    """Unpickles as ``open(marker, "w")``: leaves a file behind if the pickle's code ever runs."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_pickle_payload_never_runs_and_the_file_is_named(tmp_path: Path) -> None:
+    marker, pkl = tmp_path / "marker", tmp_path / "mini-imagenet-cache-validation.pkl"
+    pkl.write_bytes(pickle.dumps({"image_data": np.zeros((1, 8, 8, 3), np.uint8), "class_dict": {"a": [0]},
+                                  "extra": CreatesFile(marker)}))
+    message = one_line_error(tmp_path)
+    assert str(pkl) in message and re.search(r"refusing to load global (builtins|io)\.open", message)
+    assert not marker.exists()
 
 
 def test_hdf5_without_h5py(build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,8 @@
 
 import gzip
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -112,3 +114,13 @@ def test_standard_file_lookup_honours_the_environment(tmp_path, monkeypatch):
     assert standard_episode_file("toy", "test", 5, 1) is None
     (tmp_path / name).write_bytes(b"")
     assert standard_episode_file("toy", "test", 5, 1) == tmp_path / name
+
+
+def test_written_file_is_shared_whatever_the_umask_and_leaves_no_temporary(tmp_path):
+    old = os.umask(0o077)
+    try:
+        path = make_episode_file(split(), way=5, shot=1, query=2, episodes=3, seed=0, path=tmp_path / "e.json.gz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["e.json.gz"]
