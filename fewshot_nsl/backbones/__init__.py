@@ -18,7 +18,8 @@ from torch import nn
 
 from ..core.errors import ConfigError
 from ..layers.factory import NSOptions
-from . import cnn4, cnn9  # noqa: F401  (the built-in backbones register themselves on import)
+# the built-in backbones register themselves on import
+from . import cnn4, cnn9  # noqa: F401
 from .base import Backbone, WrappedBackbone
 from .registry import BACKBONES, register_backbone
 

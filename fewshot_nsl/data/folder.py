@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import DataError
-from . import DATASETS, DatasetSpec
 from .base import ImageSet
 from .cache import load_cached
 from .csvsplit import read_split_csv
 from .decode import decode_image
 from .plan import FileStamp, SplitIndex, SplitPlan, SplitSource, index_by_class, require_unique, stamps
+from .registry import DATASETS, DatasetSpec
 
 NAME = "folder"
 DEFAULT_SIZE = 84

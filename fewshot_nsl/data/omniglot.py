@@ -22,12 +22,12 @@ import numpy as np
 from PIL import Image
 
 from ..core.errors import DataError
-from . import DATASETS, DatasetSpec
 from .base import ImageSet
 from .cache import load_cached
 from .decode import decode_image
 from .omniglot_store import SETS, OmniglotSet
 from .plan import FileStamp, SplitIndex, SplitPlan, SplitSource, stamp
+from .registry import DATASETS, DatasetSpec
 
 NAME = "omniglot"
 DEFAULT_SIZE = 28

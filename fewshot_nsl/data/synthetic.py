@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import DataError
-from . import DATASETS, DatasetSpec
 from .base import ImageSet
 from .cache import load_cached
 from .plan import SplitIndex, SplitPlan, SplitSource
+from .registry import DATASETS, DatasetSpec
 
 NAME = "synthetic"
 DEFAULT_SIZE = 32
