@@ -19,11 +19,11 @@ from torch import nn
 
 from ..core.errors import ConfigError
 from ..layers.factory import NSOptions
-from ..core.registry import Registry
+# the built-in backbones register themselves on import
+from . import cnn4, cnn9  # noqa: F401
 from .base import Backbone, WrappedBackbone
+from .registry import BACKBONES, register_backbone
 
-BACKBONES: Registry[Callable[..., nn.Module]] = Registry("backbone")
-register_backbone = BACKBONES.register
 ENTRY_POINT_GROUP = "fewshot_nsl.backbones"
 
 __all__ = ["BACKBONES", "Backbone", "WrappedBackbone", "build", "register_backbone", "available"]
@@ -53,8 +53,6 @@ def _import_target(target: str) -> Callable[..., nn.Module]:
 
 
 def _resolve(name: str) -> Callable[..., nn.Module]:
-    from . import cnn4, cnn9  # noqa: F401  (register the built-ins)
-
     if ":" in name:
         return _import_target(name)
     if name in BACKBONES:
@@ -68,8 +66,6 @@ def _resolve(name: str) -> Callable[..., nn.Module]:
 def available() -> list[str]:
     """Names of the built-in and entry-point backbones."""
     from importlib.metadata import entry_points
-
-    from . import cnn4, cnn9  # noqa: F401
 
     return sorted(set(BACKBONES.names()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 

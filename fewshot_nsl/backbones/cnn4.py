@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..layers.factory import ConvFactory, NSOptions
-from . import register_backbone
+from .registry import register_backbone
 from .base import Backbone
 
 

@@ -87,7 +87,7 @@ def run_data_check(
     Raises:
         FewShotError: unknown dataset or missing root.
     """
-    from ..data import DATASETS, readers  # noqa: F401  (registers the built-in readers)
+    from ..data import DATASETS
     from ..data.decode import default_workers
     from ..data.roots import resolve_root
 

@@ -46,9 +46,11 @@ def flags_to_dict(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def add_parser(subparsers: Any) -> None:
+    from ..methods import method_names  # the registry is the list of methods
+
     p = subparsers.add_parser("train", help="train a few-shot model (resumes an existing run directory)")
-    p.add_argument("--method", default=None, help="protonet, relationnet, maml, matchingnet, finetune, nn, "
-                   "static, metastatic, dynamic (default: from --config, else protonet)")
+    p.add_argument("--method", default=None,
+                   help=f"{', '.join(method_names())} (default: from --config, else protonet)")
     p.add_argument("--config", default=None, help="a YAML config (e.g. RUN_DIR/config.yaml to repeat a run)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override any config key, e.g. --set optim.lr=5e-4 (repeatable)")

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import DataError
-from . import DATASETS, DatasetSpec
 from .cache import cached_loader
 from .csvsplit import read_split_csv
 from .decode import decode_image
 from .plan import FileStamp, SplitIndex, SplitPlan, SplitSource, index_by_class, require_unique, stamps
+from .registry import DATASETS, DatasetSpec
 
 NAME = "folder"
 DEFAULT_SIZE = 84

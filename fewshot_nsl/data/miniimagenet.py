@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import DataError
-from . import DATASETS, DatasetSpec
 from .cache import cached_loader
 from .csvsplit import read_split_csv
 from .decode import decode_image
@@ -26,6 +25,7 @@ from .mini_common import DEFAULT_SIZE, MEAN, NAME, STD, csv_path
 from .mini_hdf5 import find_hdf5, hdf5_paths, hdf5_source
 from .mini_pickle import find_pickle, pickle_candidates, pickle_source
 from .plan import FileStamp, SplitIndex, SplitPlan, SplitSource, index_by_class, require_unique, stamp
+from .registry import DATASETS, DatasetSpec
 
 
 def _csv_index(csv: Path) -> SplitIndex:

@@ -22,11 +22,11 @@ import numpy as np
 from PIL import Image
 
 from ..core.errors import DataError
-from . import DATASETS, DatasetSpec
 from .cache import cached_loader
 from .decode import decode_image
 from .omniglot_store import SETS, OmniglotSet
 from .plan import FileStamp, SplitIndex, SplitPlan, SplitSource, stamp
+from .registry import DATASETS, DatasetSpec
 
 NAME = "omniglot"
 DEFAULT_SIZE = 28

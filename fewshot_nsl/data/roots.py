@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ..core.errors import DataError
+from .registry import DATASETS
 
 #: environment variable naming a folder that holds one sub-folder per dataset (``mini-imagenet/``, ``omniglot/``)
 DATA_ENV = "FEWSHOT_NSL_DATA"
@@ -13,8 +14,6 @@ DATA_ENV = "FEWSHOT_NSL_DATA"
 
 def _holds_splits(dataset: str, root: Path) -> bool:
     """True when the reader of ``dataset`` finds at least one split directly in ``root``."""
-    from . import DATASETS, readers  # noqa: F401  (registers the built-in readers)
-
     spec = DATASETS.get(dataset) if dataset in DATASETS else None
     if spec is None or spec.find_splits is None:
         return False

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import DataError
-from . import DATASETS, DatasetSpec
 from .cache import cached_loader
 from .plan import SplitIndex, SplitPlan, SplitSource
+from .registry import DATASETS, DatasetSpec
 
 NAME = "synthetic"
 DEFAULT_SIZE = 32

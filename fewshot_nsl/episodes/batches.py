@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..data.base import ImageSet
-from ..methods.base import EpisodeBatch
+from .batch import EpisodeBatch
 from .sampler import EpisodeSampler, episode_rng
 
 #: stream ids of :func:`episode_rng`

@@ -67,7 +67,7 @@ def select_rows(methods: Sequence[str] | None) -> list[Row]:
 def row_config(row: Row, budget: Budget, dataset: str, data_root: str | None, device: str,
                progress: bool) -> Config:
     """The resolved config of ``row`` under ``budget``: preset <- dataset flags <- row <- budget overrides."""
-    from ..data import DATASETS, readers  # noqa: F401  (registers the built-in readers)
+    from ..data import DATASETS
 
     overrides = [*row.overrides, *budget.overrides, *budget.row_overrides.get(row.key, ())]
     if budget.max_image_size is not None:

@@ -1,37 +1,28 @@
-"""Few-shot methods, one file each, registered by name (``fewshot-nsl train --method NAME``)."""
+"""Few-shot methods, one file each, registered by name (``fewshot-nsl train --method NAME``).
+
+A new method is one file that subclasses :class:`FewShotMethod` and decorates it with ``@register_method(name)``
+(from :mod:`.registry`), plus its module name in the import line below (and, optionally, a preset).
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import Type
 
-from ..core.registry import Registry
-from .base import EpisodeBatch, FewShotMethod, MethodOptions, accuracy
+from ..episodes.batch import EpisodeBatch
+# the built-in methods register themselves on import
+from . import finetune, maml, matchingnet, metastatic, nearest_neighbour, nsn, protonet, relationnet  # noqa: F401
+from .base import FewShotMethod, MethodOptions, accuracy
+from .registry import METHODS, register_method
 
-METHODS: Registry[Type[FewShotMethod]] = Registry("method")
-register_method = METHODS.register
-
-#: modules of the built-in methods, imported on first use
-_BUILTIN = ("protonet", "relationnet", "maml", "matchingnet", "finetune", "nearest_neighbour", "nsn", "metastatic")
-
-__all__ = ["METHODS", "EpisodeBatch", "FewShotMethod", "MethodOptions", "accuracy", "get_method", "register_method"]
-
-
-def _load_builtins() -> None:
-    for module in _BUILTIN:
-        try:
-            importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{module}":
-                raise
+__all__ = ["METHODS", "EpisodeBatch", "FewShotMethod", "MethodOptions", "accuracy", "get_method", "method_names",
+           "register_method"]
 
 
 def get_method(name: str) -> Type[FewShotMethod]:
-    """The method class registered as ``name``."""
-    _load_builtins()
+    """The method class registered as ``name``; an unknown name raises ConfigError with the closest names."""
     return METHODS.get(name)
 
 
 def method_names() -> list[str]:
-    _load_builtins()
+    """Names of the registered methods, sorted."""
     return METHODS.names()

@@ -17,8 +17,8 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
-from . import register_method
 from .pretrained import PretrainedMethod, PretrainedOptions
+from .registry import register_method
 
 
 def feature_seed(*tensors: torch.Tensor) -> int:

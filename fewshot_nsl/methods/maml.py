@@ -25,8 +25,9 @@ from torch import nn
 from torch.func import functional_call
 
 from ..core.errors import ConfigError
-from . import register_method
-from .base import EpisodeBatch, FewShotMethod, MethodOptions, accuracy
+from ..episodes.batch import EpisodeBatch
+from .base import FewShotMethod, MethodOptions, accuracy
+from .registry import register_method
 
 FastWeights = dict[str, torch.Tensor]
 

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
-from . import register_method
 from .base import FewShotMethod, MethodOptions
+from .registry import register_method
 
 
 class SupportEmbedding(nn.Module):

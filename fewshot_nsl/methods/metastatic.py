@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..core.errors import ConfigError
 from ..layers.introspect import similarity_parameter_names
-from . import register_method
 from .maml import MAML
+from .registry import register_method
 
 
 @register_method("metastatic")

@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
-from . import register_method
 from .pretrained import PretrainedMethod, PretrainedOptions
 from .protonet import squared_euclidean
+from .registry import register_method
 
 METRICS = ("cosine", "euclidean")
 

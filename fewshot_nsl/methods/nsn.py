@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..core.errors import ConfigError
-from . import register_method
 from .protonet import ProtoNet
+from .registry import register_method
 
 
 class _NSProtoNet(ProtoNet):

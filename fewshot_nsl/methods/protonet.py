@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from . import register_method
 from .base import FewShotMethod
+from .registry import register_method
 
 
 def prototypes(features: torch.Tensor, labels: torch.Tensor, way: int) -> torch.Tensor:

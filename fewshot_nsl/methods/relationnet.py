@@ -18,8 +18,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import register_method
-from .base import EpisodeBatch, FewShotMethod, accuracy
+from ..episodes.batch import EpisodeBatch
+from .base import FewShotMethod, accuracy
+from .registry import register_method
 
 
 def _relation_block(in_channels: int, size: tuple[int, int], padding: int) -> tuple[nn.Sequential, tuple[int, int]]:

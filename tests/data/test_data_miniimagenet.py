@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fewshot_nsl.data import DATASETS, load_split, miniimagenet, readers, split_index  # noqa: F401  (registers)
+from fewshot_nsl.data import DATASETS, load_split, miniimagenet, split_index
 from fewshot_nsl.data import plan as plan_module
 from fewshot_nsl.data.mini_common import MEAN, STD
 

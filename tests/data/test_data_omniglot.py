@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fewshot_nsl.data import DATASETS, load_split, readers, split_index  # noqa: F401  (readers registers)
+from fewshot_nsl.data import DATASETS, load_split, split_index
 from fewshot_nsl.core.errors import DataError
 
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from fewshot_nsl import backbones
 from fewshot_nsl.backbones.base import Backbone, WrappedBackbone
-from fewshot_nsl.methods import EpisodeBatch
+from fewshot_nsl.episodes.batch import EpisodeBatch
 
 IMAGE_SHAPE = (3, 16, 16)
 

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import pytest
 import torch
+from method_cases import small_overrides
 from method_helpers import synthetic_episode
 
+from fewshot_nsl.methods import method_names
 from fewshot_nsl.runtime.build import build_method
 from fewshot_nsl.runtime.config import resolve_config
 
-METHODS = ["protonet", "relationnet", "maml", "matchingnet", "finetune", "nn", "static", "metastatic", "dynamic"]
 SHAPE = (3, 16, 16)  # CNN-9: 16 -> 8 (stem) -> 4 -> 2 -> 1
 
 
-@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("name", method_names())
 def test_every_method_runs_on_cnn9(name):
-    overrides = ["model.backbone=cnn9", "task.way=3", "method.fce=false" if name == "matchingnet" else None,
-                 "method.inner_steps=1" if name in ("maml", "metastatic") else None,
-                 "method.test_inner_steps=1" if name in ("maml", "metastatic") else None,
-                 "method.epochs=2" if name == "finetune" else None]
-    config = resolve_config(name, overrides=[o for o in overrides if o])
+    # every int option of the preset (inner steps, epochs, ...) at 1 keeps each method quick on CNN-9
+    config = resolve_config(name, overrides=["model.backbone=cnn9", "task.way=3", *small_overrides(name)])
     torch.manual_seed(0)
     method = build_method(config, SHAPE, 4)
     ep = synthetic_episode(way=3, shot=1, query=2, shape=SHAPE)

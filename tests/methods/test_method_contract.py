@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import pytest
 import torch
+from method_cases import case_id, plain_cases
 from method_helpers import IMAGE_SHAPE, synthetic_episode, tiny_cnn, tiny_mlp
 
 from fewshot_nsl.methods import get_method
 
 NUM_BASE = 7
-# (method, options) pairs; the NS methods are tested in test_nsn_methods.py / test_metastatic_fast_weights.py
-CASES = [
-    ("protonet", {}),
-    ("relationnet", {}),
-    ("maml", {"first_order": False}),
-    ("maml", {"first_order": True}),
-    ("matchingnet", {"fce": False}),
-    ("matchingnet", {"fce": True}),
-    ("finetune", {"epochs": 20}),
-    ("nn", {"metric": "cosine"}),
-    ("nn", {"metric": "euclidean"}),
-]
-IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in opts.items()) or 'default'}" for name, opts in CASES]
+# (method, options): every registered plain-backbone method, default options (int options capped at 20, e.g.
+# finetune's support-fitting epochs), each bool option flipped, and method_cases.EXTRA_VARIANTS. The NS methods
+# are tested in test_nsn_methods.py / test_metastatic_fast_weights.py.
+CASES = plain_cases(cap=20)
+IDS = [case_id(name, opts) for name, opts in CASES]
 
 
 def build(name, options, backbone, way=3):
@@ -65,7 +58,10 @@ def test_loss_is_finite_and_reaches_the_backbone(name, options):
     assert grads and sum(float(g.abs().sum()) for g in grads) > 0
 
 
-@pytest.mark.parametrize("name,options", [c for c in CASES if not get_method(c[0]).features_depend_on_episode])
+CACHEABLE = [c for c in CASES if not get_method(c[0]).features_depend_on_episode]
+
+
+@pytest.mark.parametrize("name,options", CACHEABLE, ids=[case_id(*c) for c in CACHEABLE])
 def test_feature_cache_gives_the_same_logits(name, options):
     """The evaluator embeds each image once and calls predict_from_features: it must equal predict."""
     method = build(name, options, tiny_cnn())
