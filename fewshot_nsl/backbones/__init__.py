@@ -18,11 +18,12 @@ from typing import Any, Callable
 from torch import nn
 
 from ..core.errors import ConfigError
-from ..layers.factory import NSOptions
-# the built-in backbones register themselves on import
-from . import cnn4, cnn9  # noqa: F401
+from ..core.registry import import_builtins
+from ..layers.options import NSOptions
 from .base import Backbone, WrappedBackbone
 from .registry import BACKBONES, register_backbone
+
+import_builtins(__name__, __path__)  # every module of this package registers its built-ins
 
 ENTRY_POINT_GROUP = "fewshot_nsl.backbones"
 

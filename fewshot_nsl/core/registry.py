@@ -10,7 +10,9 @@ Example:
 from __future__ import annotations
 
 import difflib
-from typing import Callable, Dict, Generic, Iterator, List, TypeVar
+import importlib
+import pkgutil
+from typing import Callable, Dict, Generic, Iterable, Iterator, List, TypeVar
 
 from .errors import ConfigError
 
@@ -54,3 +56,16 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def import_builtins(package: str, path: Iterable[str]) -> List[str]:
+    """Import every public module of ``package`` (its ``__path__`` is ``path``), so that each built-in registers
+    itself with its decorator; returns the module names.
+
+    Every registry package (backbones, methods, data) calls this once from its ``__init__``: adding a built-in is
+    then one file, with no list of modules to keep in step. Modules whose name starts with ``_`` are skipped.
+    """
+    names = sorted(info.name for info in pkgutil.iter_modules(list(path)) if not info.name.startswith("_"))
+    for name in names:
+        importlib.import_module(f"{package}.{name}")
+    return names

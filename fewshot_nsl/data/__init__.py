@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-# the built-in readers register themselves on import
-from . import folder, miniimagenet, omniglot, synthetic  # noqa: F401
+from ..core.registry import import_builtins
 from .base import ImageSet
 from .plan import SplitIndex, SplitSource
 from .registry import DATASETS, DatasetSpec
 from .roots import resolve_root
+
+import_builtins(__name__, __path__)  # every module of this package registers its built-ins
 
 __all__ = ["DATASETS", "DatasetSpec", "ImageSet", "SplitIndex", "SplitSource", "load_split", "split_index"]
 
