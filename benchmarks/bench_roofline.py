@@ -20,6 +20,7 @@ precision ``auto`` ran in.
 
     python benchmarks/bench_roofline.py --threads 2 --json          # full run
     python benchmarks/bench_roofline.py --quick --json              # smoke: 1 repeat, 20-image episodes
+    python benchmarks/bench_roofline.py --extra cnn4/dynamic-dns-half-res   # + the cheaper predictor
 """
 
 from __future__ import annotations
@@ -148,18 +149,18 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--extra", nargs="*", default=[], choices=list(EXTRA), help="opt-in variants")
     parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1 repeat, no warm-up round, 5-way 1-shot 3-query episodes (20 images)")
+                        help="smoke run: 1 repeat after 1 warm-up round, 5-way 1-shot 3-query episodes (20 images)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON line at the end")
     args = parser.parse_args(argv)
     if args.quick:
-        args.repeats, args.warmup, args.shot, args.query = 1, 0, 1, 3
+        args.repeats, args.warmup, args.shot, args.query = 1, 1, 1, 3
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.manual_seed(0)
     auto = resolve_precision("auto", device)
     n = args.way * (args.shot + args.query)
-    peak = attainable(n, max(1, args.repeats), device)
+    peak = attainable(n, max(3, args.repeats), device)  # cheap: never fewer than 3 repeats
     keys = [k for k in VARIANTS if k in args.variants or k.endswith("/plain")] + args.extra
     variants: Dict[str, Dict[str, float]] = {}
     for size in args.sizes:
