@@ -23,7 +23,7 @@ from ..core.errors import ConfigError
 from ..core.typed import check_value
 from .functional import ns_conv_shift, ns_conv_unfold, transform_kernel
 from .options import DnsInit, check_predictor_gamma
-from .predictors import SimilarityPredictor, he_normal_
+from .predictors import PREDICTORS, SimilarityPredictor, he_normal_
 from .shape_gate import ShapeGate
 
 #: the two dynamic routes (NSL_SPEC §3.3); "auto" picks per layer (see NSConv2d)
@@ -48,6 +48,8 @@ class NSConv2d(nn.Module):
         hidden: width of the predictor (default 64 for DNS, 128 for UNS).
         predictor_gamma: initial scale of the predictor's output BN when it is built here (dynamic DNS only;
             1.0 = released code).
+        predictor_kind: which predictor is built here (``spec`` = NSL_SPEC §3.2, or ``half-res``: see
+            :data:`.predictors.PREDICTORS`).
         m_l2: L2 coefficient on a static UNS M (5e-3 as in the released code; 0 turns it off).
         shape_l1: L1 coefficient of the kernel-shape gate.
 
@@ -63,12 +65,14 @@ class NSConv2d(nn.Module):
                  learn_shape: bool = False, shape_mode: str = "ste", dns_init: str = "identity",
                  route: str = "auto", predictor: Optional[SimilarityPredictor] = None,
                  hidden: Optional[int] = None, predictor_gamma: float = 1.0, m_l2: float = 5e-3,
-                 shape_l1: float = 1e-4) -> None:
+                 shape_l1: float = 1e-4, predictor_kind: str = "spec") -> None:
         super().__init__()
         if similarity not in SIMILARITIES:
             raise ConfigError(f"NSConv2d similarity must be 'dns' or 'uns', got {similarity!r}")
         check_value(DnsInit, dns_init, "NSConv2d dns_init")
         check_predictor_gamma(predictor_gamma, dynamic, similarity)
+        if predictor_kind not in PREDICTORS:
+            raise ConfigError(f"NSConv2d predictor_kind must be one of {', '.join(PREDICTORS)}; got {predictor_kind!r}")
         if route not in (*ROUTES, "auto"):
             raise ConfigError(f"NSConv2d route must be one of unfold, shift, auto; got {route!r}")
         if dynamic and (stride != 1 or kernel_size % 2 == 0 or padding != kernel_size // 2):
@@ -85,8 +89,8 @@ class NSConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         if dynamic:
             if predictor is None:
-                predictor = SimilarityPredictor(in_channels, similarity, self.num_taps, hidden,
-                                                output_gamma=predictor_gamma)
+                predictor = PREDICTORS[predictor_kind](in_channels, similarity, self.num_taps, hidden,
+                                                       output_gamma=predictor_gamma)
             self.predictor = predictor
         else:
             self.M = nn.Parameter(self._initial_m(dns_init))

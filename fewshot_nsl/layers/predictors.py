@@ -137,3 +137,23 @@ class SimilarityPredictor(nn.Module):
         k = self.num_taps
         eye = torch.eye(k, dtype=out.dtype, device=out.device)[:, :, None, None]
         return out.view(b, k, k, height, width) + eye
+
+
+class HalfResolutionPredictor(SimilarityPredictor):
+    """A cheaper dynamic predictor (issue 12, option ``half-res``): the spec predictor applied to the 2x2
+    average-pooled input (ceil mode: an odd edge keeps its last row/column), its M repeated over each 2x2 block.
+
+    Same arguments and output as :class:`SimilarityPredictor`; about a quarter of its multiply-adds (the
+    predictors are most of a dynamic CNN-4's arithmetic, NSL_SPEC §3.2). M still varies per sample and per
+    2x2 block of positions, and starts at the identity like the spec's.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> m (B, K, H, W) for DNS, M (B, K, K, H, W) for UNS, constant on 2x2 blocks."""
+        height, width = x.shape[-2:]
+        coarse = super().forward(F.avg_pool2d(x, 2, ceil_mode=True))
+        return coarse.repeat_interleave(2, -2)[..., :height, :].repeat_interleave(2, -1)[..., :width]
+
+
+#: the dynamic predictors by option name (``model.predictor``): ``spec`` = NSL_SPEC §3.2, the default
+PREDICTORS = {"spec": SimilarityPredictor, "half-res": HalfResolutionPredictor}

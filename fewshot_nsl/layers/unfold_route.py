@@ -32,10 +32,13 @@ def patches(x: torch.Tensor, kh: int, kw: int, padding: int) -> torch.Tensor:
     return windows.permute(0, 1, 2, 4, 5, 3).reshape(n, h_out, w_out, kh * kw, c)
 
 
-def mix(p: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-    """U~[.., k, c] = sum_q M[.., k, q] U[.., q, c] for (n, H', W', K, C) patches and channels-last M."""
+def mix(p: torch.Tensor, m: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+    """U~[.., k, c] = sum_q M[.., k, q] U[.., q, c] for (n, H', W', K, C) patches and channels-last M.
+
+    ``inplace`` (DNS only) overwrites ``p``, a fresh buffer the caller no longer needs: the same products
+    without allocating (and first-touching) another K-times-the-input buffer per chunk."""
     if m.dim() == 4:
-        return p * m[..., None]
+        return p.mul_(m[..., None]) if inplace else p * m[..., None]
     n, h, w, k, c = p.shape
     return torch.bmm(m.reshape(n * h * w, k, k), p.reshape(n * h * w, k, c)).view(n, h, w, k, c)
 
@@ -68,7 +71,8 @@ class UnfoldNSConv(torch.autograd.Function):
         out = x.new_empty(b, h_out, w_out, o)
         step = chunk_size(x, h_out * w_out * kh * kw * c)
         for i in range(0, b, step):
-            mixed = mix(patches(x[i:i + step], kh, kw, padding), m[i:i + step])
+            # the patch copy is a fresh buffer whenever K > 1 (the windows overlap): mix it in place
+            mixed = mix(patches(x[i:i + step], kh, kw, padding), m[i:i + step], inplace=kh * kw > 1)
             torch.mm(mixed.reshape(-1, kh * kw * c), wmat_t, out=out[i:i + step].view(-1, o))
         ctx.save_for_backward(x, weight, m)
         ctx.padding, ctx.step = padding, step
@@ -83,6 +87,8 @@ class UnfoldNSConv(torch.autograd.Function):
         k = kh * kw
         wmat = weight.permute(0, 2, 3, 1).reshape(o, k * c)
         grad_l = grad.permute(0, 2, 3, 1)
+        # in place only without create_graph: a double backward needs the intermediates unmodified
+        inplace = not torch.is_grad_enabled()
         gx, gm, gw = [], [], None
         for i in range(0, b, ctx.step):
             p = patches(x[i:i + ctx.step], kh, kw, ctx.padding)
@@ -90,7 +96,9 @@ class UnfoldNSConv(torch.autograd.Function):
             n, h_out, w_out = p.shape[:3]
             g = grad_l[i:i + ctx.step].reshape(-1, o)
             if need_w:
-                part = g.t() @ mix(p, mc).reshape(-1, k * c)
+                # p itself is still needed below (grad of M) unless only W needs a gradient
+                mixed = mix(p, mc, inplace=inplace and k > 1 and not (need_x or need_m))
+                part = g.t() @ mixed.reshape(-1, k * c)
                 gw = part if gw is None else gw + part
             if not (need_x or need_m):
                 continue
@@ -98,7 +106,7 @@ class UnfoldNSConv(torch.autograd.Function):
             if mc.dim() == 4:  # DNS
                 if need_m:
                     gm.append((g_mixed * p).sum(-1))
-                g_p = g_mixed * mc[..., None] if need_x else None
+                g_p = mix(g_mixed, mc, inplace=inplace) if need_x else None
             else:  # UNS, per position: U~ = M U
                 rows = n * h_out * w_out
                 if need_m:
