@@ -76,6 +76,9 @@ class TrainConfig:
     ``episodes`` counts training episodes (for supervised methods: mini-batches); a step takes
     ``meta_batch`` episodes (per process), so the run has ``ceil(episodes / (meta_batch * world))`` steps.
     ``device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (checked in :func:`.resolve.validate_ranges`).
+    ``checkpoint_every_episodes`` / ``checkpoint_every_minutes`` write ``checkpoints/last.pt`` at least that often
+    (whichever comes first; None: never by that measure), besides every validation; ``tensorboard`` also writes
+    the ``metrics.jsonl`` records as TensorBoard scalars into ``RUN_DIR/tensorboard/``.
     """
 
     episodes: int = 2000
@@ -90,11 +93,15 @@ class TrainConfig:
     threads: Optional[int] = None
     channels_last: Optional[bool] = None
     progress: bool = True
+    checkpoint_every_episodes: Optional[int] = None
+    checkpoint_every_minutes: Optional[float] = 2.0
+    tensorboard: bool = False
 
 
 @dataclass
 class EvalConfig:
-    """The fixed evaluation episodes."""
+    """The fixed evaluation episodes. ``skip_if_missing``: train even when ``split`` is missing, skipping the
+    final evaluation (with one logged line) instead of refusing the run before its first step."""
 
     split: str = "test"
     way: int = 5
@@ -103,6 +110,7 @@ class EvalConfig:
     episodes: int = 600
     seed: int = 0
     episodes_file: Optional[str] = None
+    skip_if_missing: bool = False
 
 
 @dataclass
