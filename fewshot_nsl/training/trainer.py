@@ -67,8 +67,9 @@ class Trainer:
         if self.dist.is_main:
             self.run.ensure_writable()
         d = config.data
-        self.train_images = load_split(d.dataset, d.train_split, d.data_root, d.image_size, d.cache_dir)
-        self.val_images = load_split(d.dataset, d.val_split, d.data_root, d.image_size, d.cache_dir)
+        rule = d.class_split_rule()
+        self.train_images = load_split(d.dataset, d.train_split, d.data_root, d.image_size, d.cache_dir, rule)
+        self.val_images = load_split(d.dataset, d.val_split, d.data_root, d.image_size, d.cache_dir, rule)
         e = config.eval
         val_sampler = EpisodeSampler(
             self.val_images.labels, e.way, e.shot, e.query, seed=e.seed,
