@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional, Union
 
+from ..core.errors import ConfigError
 from ..core.typed import from_dict
+from ..data import DATASETS, ClassSplit
+from ..data.class_split import parse_ratios
 from ..layers.options import NSOptions
 from ..methods import MethodOptions, get_method
 
@@ -30,6 +33,23 @@ class DataConfig:
     augment: bool = True
     cache_dir: Optional[str] = None
     num_workers: int = 0
+    #: class-disjoint train/val/test of a plain class-folder dataset (no split files): the (train, val, test)
+    #: fractions of its classes, "0.64,0.16,0.20" or [0.64, 0.16, 0.2]; kept as three floats; the rule is in
+    #: data/class_split.py. None: the dataset's own splits.
+    class_split: Union[str, List[float], None] = None
+    class_split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        # checked when the config is read, so a bad value fails before any data is touched
+        if self.class_split is not None:
+            self.class_split = list(parse_ratios(self.class_split))
+            if self.dataset in DATASETS and DATASETS.get(self.dataset).class_split is None:
+                raise ConfigError(f"setting data.class_split: dataset {self.dataset!r} has splits of its own "
+                                  "(only a folder dataset of plain class folders is split by class_split)")
+
+    def class_split_rule(self) -> Optional[ClassSplit]:
+        """The :class:`~fewshot_nsl.data.ClassSplit` that ``load_split`` takes; None without ``class_split``."""
+        return ClassSplit.from_setting(self.class_split, self.class_split_seed)
 
 
 @dataclass

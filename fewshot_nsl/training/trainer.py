@@ -73,8 +73,9 @@ class Trainer:
         if config.train.tensorboard:
             summary_writer_class()  # refuse a missing package before anything is written
         d = config.data
-        self.train_images = load_split(d.dataset, d.train_split, d.data_root, d.image_size, d.cache_dir)
-        self.val_images = load_split(d.dataset, d.val_split, d.data_root, d.image_size, d.cache_dir)
+        rule = d.class_split_rule()
+        self.train_images = load_split(d.dataset, d.train_split, d.data_root, d.image_size, d.cache_dir, rule)
+        self.val_images = load_split(d.dataset, d.val_split, d.data_root, d.image_size, d.cache_dir, rule)
         e = config.eval
         val_sampler = EpisodeSampler(
             self.val_images.labels, e.way, e.shot, e.query, seed=e.seed,
