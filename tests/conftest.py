@@ -37,8 +37,23 @@ def mini_imagenet_root(shared_data: pathlib.Path) -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def omniglot_root(shared_data: pathlib.Path) -> pathlib.Path:
-    root = shared_data / "omniglot"
-    if not root.is_dir():
-        pytest.skip(f"Omniglot not found under {root}")
-    return root
+def real_data_root():
+    """``real_data_root(dataset)``: the dataset's real folder under the shared data, else the copy shipped in the
+    package (Omniglot: the same images), else a skip."""
+    from fewshot_nsl.data.roots import PACKAGED
+
+    def find(dataset: str) -> pathlib.Path:
+        root = shared_data_root() / dataset
+        if root.is_dir():
+            return root
+        if (PACKAGED / dataset).is_dir():
+            return PACKAGED / dataset
+        pytest.skip(f"{root} not found (and nothing packaged for {dataset})")
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def omniglot_root(real_data_root) -> pathlib.Path:
+    """The real Omniglot when present, else the packaged copy: these tests run on a fresh machine too."""
+    return real_data_root("omniglot")

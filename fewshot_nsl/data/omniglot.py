@@ -24,6 +24,7 @@ from PIL import Image
 from ..core.errors import DataError
 from .cache import cached_loader
 from .decode import decode_image
+from .omniglot_packaged import has_set, is_packaged, open_set
 from .omniglot_store import SETS, OmniglotSet
 from .plan import FileStamp, SplitIndex, SplitPlan, SplitSource, stamp
 from .registry import DATASETS, DatasetSpec
@@ -66,14 +67,14 @@ def _vinyals_classes(root: Path, split: str, sets: dict[str, OmniglotSet]) -> li
 def _classes(root: Path, split: str) -> tuple[list[_Class], dict[str, OmniglotSet]]:
     """The classes of ``split`` and the Lake sets they come from (only the sets the split needs are opened)."""
     if split in SETS:
-        lake = OmniglotSet(root, split)
+        lake = open_set(root, split)
         return [(c, c, 0, split) for c in sorted(lake.characters)], {split: lake}
     if split not in VINYALS:
         raise DataError(f"unknown Omniglot split {split!r} (known: {', '.join(VINYALS + SETS)})")
     sets = {}
     for name in SETS:
         try:
-            sets[name] = OmniglotSet(root, name)
+            sets[name] = open_set(root, name)
         except DataError:
             if not sets and name == SETS[-1]:
                 raise
@@ -123,7 +124,9 @@ def source(root: Path, split: str, image_size: int = DEFAULT_SIZE) -> SplitSourc
 
         return SplitPlan(index, decode, where)
 
-    return SplitSource(NAME, split, image_size, 1, root, fingerprint, open_plan, MEAN, STD)
+    # the packaged copy keeps its cache in the user's cache folder, never inside the installed package
+    data_dir = None if is_packaged(root) else root
+    return SplitSource(NAME, split, image_size, 1, data_dir, fingerprint, open_plan, MEAN, STD)
 
 
 def read_split_index(root: Path | None, split: str) -> SplitIndex:
@@ -136,7 +139,7 @@ def read_split_index(root: Path | None, split: str) -> SplitIndex:
 def find_splits(root: Path | None) -> tuple[str, ...]:
     """The Vinyals splits whose ``splits/vinyals/<split>.txt`` exists and the Lake sets present under ``root``."""
     assert root is not None
-    sets = tuple(s for s in SETS if (root / f"images_{s}.zip").is_file() or (root / f"images_{s}").is_dir())
+    sets = tuple(s for s in SETS if has_set(root, s))
     if not sets:
         return ()
     return tuple(s for s in VINYALS if (root / "splits" / "vinyals" / f"{s}.txt").is_file()) + sets

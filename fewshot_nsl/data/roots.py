@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from ..core.errors import DataError
 from .registry import DATASETS
 
+log = logging.getLogger(__name__)
+
 #: environment variable naming a folder that holds one sub-folder per dataset (``mini-imagenet/``, ``omniglot/``)
 DATA_ENV = "FEWSHOT_NSL_DATA"
+#: data shipped inside the package, one folder per dataset (``omniglot/``); used when nothing else is given
+PACKAGED = Path(__file__).resolve().parent / "packaged"
 
 
 def _holds_splits(dataset: str, root: Path) -> bool:
@@ -28,7 +33,8 @@ def resolve_root(dataset: str, data_root: str | None) -> Path:
 
     An explicit ``data_root`` wins; it must exist. When it holds no split of the dataset itself but has a
     ``<dataset>/`` sub-folder (e.g. ``--data-root ../shared/data``), that sub-folder is used.
-    Without ``data_root``: ``$FEWSHOT_NSL_DATA/<dataset>`` when that folder exists.
+    Without ``data_root``: ``$FEWSHOT_NSL_DATA/<dataset>`` when that folder exists, else the copy shipped in
+    the package (``packaged/<dataset>``: Omniglot) when there is one.
 
     Raises:
         DataError: ``data_root`` does not exist, or no root was given and ``$FEWSHOT_NSL_DATA`` names
@@ -46,6 +52,10 @@ def resolve_root(dataset: str, data_root: str | None) -> Path:
         candidate = Path(env).expanduser() / dataset
         if candidate.is_dir():
             return candidate
+    if (PACKAGED / dataset).is_dir():
+        log.info("no data root for %s: reading the copy shipped in the package (%s)", dataset, PACKAGED / dataset)
+        return PACKAGED / dataset
+    if env:
         raise DataError(
             f"no data root for {dataset!r}: ${DATA_ENV}={env} holds no {dataset}/ folder; pass --data-root DIR "
             f"(data.data_root) or point ${DATA_ENV} at a folder holding {dataset}/"

@@ -51,6 +51,6 @@ def test_environment_without_dataset_folder(tmp_path: Path, monkeypatch: pytest.
 def test_nothing_given_explains_both_options(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FEWSHOT_NSL_DATA", raising=False)
     with pytest.raises(DataError) as info:
-        resolve_root("omniglot", None)
+        resolve_root("mini-imagenet", None)  # (omniglot falls back to the packaged copy)
     message = str(info.value)
     assert "--data-root" in message and "FEWSHOT_NSL_DATA" in message and "\n" not in message
