@@ -87,7 +87,10 @@ class MatchingNet(FewShotMethod):
             support = self.support_embedding(support)
             steps = self.options.fce_steps or len(support)
             query = self.query_embedding(query, support, steps)
-        cosine = nn.functional.normalize(query, dim=1) @ nn.functional.normalize(support, dim=1).t()
-        attention = torch.softmax(self.options.scale * cosine, dim=1)
-        onehot = nn.functional.one_hot(support_labels, way).to(attention.dtype)
-        return torch.log((attention @ onehot).clamp_min(1e-12))
+        # fp32 even under autocast: the softmax over scaled cosines and its log need more than bf16's 8 bits
+        with torch.autocast(query.device.type, enabled=False):
+            query, support = query.float(), support.float()
+            cosine = nn.functional.normalize(query, dim=1) @ nn.functional.normalize(support, dim=1).t()
+            attention = torch.softmax(self.options.scale * cosine, dim=1)
+            onehot = nn.functional.one_hot(support_labels, way).to(attention.dtype)
+            return torch.log((attention @ onehot).clamp_min(1e-12))

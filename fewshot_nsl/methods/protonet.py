@@ -17,8 +17,14 @@ def prototypes(features: torch.Tensor, labels: torch.Tensor, way: int) -> torch.
 
 
 def squared_euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """(Q, D), (W, D) -> (Q, W) squared distances."""
-    return (a.pow(2).sum(1, keepdim=True) - 2 * a @ b.t() + b.pow(2).sum(1)[None, :]).clamp_min(0)
+    """(Q, D), (W, D) -> (Q, W) squared distances, in float32 whatever the inputs' dtype or an active autocast.
+
+    Why fp32: |a|^2 - 2 a.b + |b|^2 subtracts numbers of similar size, so bf16's 8-bit mantissa (relative error
+    4e-3 on each term of size ~D) would leave errors as large as the distance differences between classes.
+    """
+    with torch.autocast(a.device.type, enabled=False):
+        a, b = a.float(), b.float()
+        return (a.pow(2).sum(1, keepdim=True) - 2 * a @ b.t() + b.pow(2).sum(1)[None, :]).clamp_min(0)
 
 
 @register_method("protonet")
@@ -28,5 +34,6 @@ class ProtoNet(FewShotMethod):
     def predict_from_features(
         self, support_features: torch.Tensor, support_labels: torch.Tensor, query_features: torch.Tensor, way: int
     ) -> torch.Tensor:
-        """(S, D), (S,), (Q, D) -> (Q, way) logits."""
-        return -squared_euclidean(query_features, prototypes(support_features, support_labels, way))
+        """(S, D), (S,), (Q, D) -> (Q, way) logits (float32: the class means and distances are summed in fp32)."""
+        means = prototypes(support_features.float(), support_labels, way)
+        return -squared_euclidean(query_features, means)

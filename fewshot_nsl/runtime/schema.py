@@ -15,7 +15,8 @@ from ..core.typed import from_dict
 from ..layers.options import NSOptions
 from ..methods import MethodOptions, get_method
 
-__all__ = ["Config", "DataConfig", "EvalConfig", "ModelConfig", "OptimConfig", "TaskConfig", "TrainConfig"]
+__all__ = ["LEGACY_PRECISION", "Config", "DataConfig", "EvalConfig", "ModelConfig", "OptimConfig", "TaskConfig",
+           "TrainConfig", "upgrade_saved"]
 
 
 @dataclass
@@ -76,6 +77,10 @@ class TrainConfig:
     ``episodes`` counts training episodes (for supervised methods: mini-batches); a step takes
     ``meta_batch`` episodes (per process), so the run has ``ceil(episodes / (meta_batch * world))`` steps.
     ``device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (checked in :func:`.resolve.validate_ranges`).
+    ``precision`` is the compute precision (:mod:`.precision`): ``auto`` becomes bf16 where the hardware runs it
+    natively, else fp32; the trainer saves the resolved name in ``config.yaml``. ``amp`` is the deprecated
+    switch of earlier versions (fp16 autocast on CUDA), kept so that their ``config.yaml`` files still load:
+    with ``precision: auto`` it still means fp16 on CUDA and nothing elsewhere.
     """
 
     episodes: int = 2000
@@ -86,10 +91,25 @@ class TrainConfig:
     val_episodes: int = 100
     log_every: int = 50
     device: str = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     amp: bool = False
     threads: Optional[int] = None
     channels_last: Optional[bool] = None
     progress: bool = True
+
+
+#: the precision a run saved before ``train.precision`` existed computed in: fp32, or fp16 with ``amp`` (earlier
+#: versions honoured ``amp`` on CUDA only; a CPU run with ``amp: true`` resumed today computes in fp16)
+LEGACY_PRECISION = {False: "fp32", True: "fp16"}
+
+
+def upgrade_saved(values: Dict[str, Any]) -> Dict[str, Any]:
+    """A saved config (``config.yaml``, a checkpoint's ``config``) with ``train.precision`` filled in when it was
+    written before that setting existed, so that it reads as what it ran rather than as today's default."""
+    train = values.get("train")
+    if not isinstance(train, dict) or "precision" in train:
+        return values
+    return {**values, "train": {**train, "precision": LEGACY_PRECISION[bool(train.get("amp", False))]}}
 
 
 @dataclass
