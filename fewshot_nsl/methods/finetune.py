@@ -18,6 +18,7 @@ from torch import nn
 
 from ..core.errors import ConfigError
 from .pretrained import PretrainedMethod, PretrainedOptions
+from .protonet import at_least_fp32
 from .registry import register_method
 
 
@@ -60,8 +61,8 @@ class FineTune(PretrainedMethod):
         # fp32 whatever the features' dtype or an active autocast: the fit is a small training run of its own,
         # and its weights, loss and SGD state stay fp32 like the trainer's
         with torch.autocast(support_features.device.type, enabled=False):
-            return self._fit_linear(support_features.detach().float(), support_labels,
-                                    query_features.detach().float(), way)
+            return self._fit_linear(at_least_fp32(support_features.detach()), support_labels,
+                                    at_least_fp32(query_features.detach()), way)
 
     def _fit_linear(self, support: torch.Tensor, support_labels: torch.Tensor, query: torch.Tensor,
                     way: int) -> torch.Tensor:
