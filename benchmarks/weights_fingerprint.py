@@ -9,6 +9,7 @@ the two outputs line by line (``diff``). Each run goes through the command line 
 
 Runs are short (a few episodes, validation included) on the ``synthetic`` set, so the check needs no data; with
 ``--dataset omniglot`` (or any other) they read real data instead. One thread, so the summation order is fixed.
+``--set train.precision=fp32`` pins the precision (the default ``auto`` is bf16 on a CPU with native bf16).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def main() -> int:
     parser.add_argument("--episodes", type=int, default=6)
     parser.add_argument("--image-size", type=int, default=28)
     parser.add_argument("--only", nargs="*", default=None, help="row names to run (default: all)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override passed to every run, e.g. --set train.precision=fp32 (repeatable)")
     args = parser.parse_args()
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
@@ -81,7 +84,7 @@ def main() -> int:
         cmd = [sys.executable, "-m", "fewshot_nsl", "train", "--method", method, "--dataset", args.dataset,
                "--episodes", str(args.episodes), "--image-size", str(args.image_size), "--seed", "0",
                "--out", str(run), "--no-eval", "--no-progress"]
-        for item in (*COMMON, *extra):
+        for item in (*COMMON, *extra, *args.overrides):
             cmd += ["--set", item]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if done.returncode != 0:

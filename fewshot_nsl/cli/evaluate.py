@@ -8,6 +8,8 @@ from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
+    from ..runtime.precision import PRECISIONS
+
     p = subparsers.add_parser("eval", help="evaluate a trained run on fixed episodes (mean and 95%% CI)")
     p.add_argument("run_dir", help="a run directory written by 'fewshot-nsl train'")
     p.add_argument("--data-root", default=None)
@@ -19,6 +21,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--episodes-file", default=None, help="a fixed episodes file (default: the standard one)")
     p.add_argument("--checkpoint", default="best", help="best, last, or a checkpoint path")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--precision", default=None, choices=list(PRECISIONS),
+                   help="compute precision of the forward passes (default: the run's train.precision, as trained)")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     p.set_defaults(func=run_eval)
 
@@ -50,6 +54,7 @@ def run_eval(args: argparse.Namespace) -> int:
     result = evaluate_run(
         args.run_dir, split=args.split, way=args.way, shot=args.shot, query=args.query, episodes=args.episodes,
         episodes_file=args.episodes_file, data_root=args.data_root, device=args.device, checkpoint=args.checkpoint,
+        precision=args.precision,
     )
     report(result, args.json)
     return 0

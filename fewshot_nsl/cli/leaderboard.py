@@ -23,6 +23,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--shot", type=int, default=5)
     p.add_argument("--query", type=int, default=15)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
+                   help="train.precision of every row (default: each row's config, auto); rows are evaluated as "
+                        "trained")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--json", action="store_true", help="print the rows as one JSON list on the last line")
     p.set_defaults(func=run_leaderboard_cli)
@@ -38,7 +41,7 @@ def run_leaderboard_cli(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{name} must be >= 1, got {getattr(args, name)}")
     rows = run_leaderboard(args.dataset, args.budget, args.out, data_root=args.data_root, methods=args.methods,
                            device=args.device, way=args.way, shot=args.shot, query=args.query,
-                           progress=args.progress)
+                           progress=args.progress, precision=args.precision)
     print((Path(args.out) / "leaderboard.md").read_text().rstrip())
     if args.json:
         print(json.dumps(json_rows(rows)))

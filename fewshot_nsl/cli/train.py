@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
@@ -17,18 +18,22 @@ FLAG_KEYS = {
     "shot": ("task.shot", int), "query": ("task.query", int), "seed": ("train.seed", int),
     "meta_batch": ("train.meta_batch", int), "lr": ("optim.lr", float), "val_every": ("train.val_every", int),
     "val_episodes": ("train.val_episodes", int), "device": ("train.device", str),
+    "precision": ("train.precision", str),
+}
+#: help of the flags above and below that need more than their name
+FLAG_HELP = {
+    "precision": "compute precision: auto (bf16 where the hardware runs it natively, else fp32), fp32, bf16 or "
+                 "fp16 (with loss scaling); the resolved one is saved in config.yaml",
+    "amp": "deprecated: fp16 autocast on CUDA only, as before (use --precision fp16); ignored with --precision",
+    "skip_missing_eval": "train even when the final-evaluation split (eval.split) is missing, skipping that "
+                         "evaluation (default: refuse the run before its first step)",
+    "tensorboard": "also write the metrics as TensorBoard scalars into RUN_DIR/tensorboard/ (needs the "
+                   "'tensorboard' extra)",
 }
 SWITCHES = {
     "learn_shape": "model.learn_shape", "plain_first_layer": "model.plain_first_layer", "amp": "train.amp",
     "no_augment": "data.augment", "no_progress": "train.progress", "skip_missing_eval": "eval.skip_if_missing",
     "tensorboard": "train.tensorboard",
-}
-
-SWITCH_HELP = {
-    "skip_missing_eval": "train even when the final-evaluation split (eval.split) is missing, skipping that "
-                         "evaluation (default: refuse the run before its first step)",
-    "tensorboard": "also write the metrics as TensorBoard scalars into RUN_DIR/tensorboard/ (needs the "
-                   "'tensorboard' extra)",
 }
 
 
@@ -64,9 +69,9 @@ def add_parser(subparsers: Any) -> None:
                    help="override any config key, e.g. --set optim.lr=5e-4 (repeatable)")
     p.add_argument("--out", default=None, help="run directory (default: runs/<method>-<dataset>)")
     for flag, (_, kind) in FLAG_KEYS.items():
-        p.add_argument("--" + flag.replace("_", "-"), dest=flag, type=kind, default=None)
+        p.add_argument("--" + flag.replace("_", "-"), dest=flag, type=kind, default=None, help=FLAG_HELP.get(flag))
     for flag in SWITCHES:
-        p.add_argument("--" + flag.replace("_", "-"), dest=flag, action="store_true", help=SWITCH_HELP.get(flag))
+        p.add_argument("--" + flag.replace("_", "-"), dest=flag, action="store_true", help=FLAG_HELP.get(flag))
     p.add_argument("--no-resume", dest="resume", action="store_false",
                    help="start afresh even if the run directory holds a checkpoint")
     p.add_argument("--resume", dest="resume", action="store_true", default=True,
@@ -107,6 +112,9 @@ def run_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"--nproc must be >= 1, got {args.nproc}")
         if "WORLD_SIZE" not in os.environ and args.nproc > 1:
             return _launch_torchrun(args.nproc)
+    if getattr(args, "amp", False):
+        logging.getLogger(__name__).warning(
+            "--amp is deprecated: it means fp16 autocast on CUDA and nothing elsewhere; use --precision fp16 (or bf16)")
     config = resolve_config(args.method, args.config, flags_to_dict(args), args.overrides)
     out = Path(args.out or f"runs/{config.method_name}-{config.data.dataset}")
     # the final evaluation's split and episodes are checked before the first training step, not after the last

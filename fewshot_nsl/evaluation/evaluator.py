@@ -4,6 +4,9 @@ Methods whose image features do not depend on the episode (``features_depend_on_
 NSN, nearest neighbour, ...) have each distinct image embedded **once** per evaluation; the others (MAML-style)
 run :meth:`~fewshot_nsl.methods.FewShotMethod.predict` per episode with gradients enabled. Both give the same
 accuracies for a method that supports both (BatchNorm in eval mode). Evaluation never augments.
+
+The forward passes run in the given precision (:mod:`fewshot_nsl.runtime.precision`: fp32, bf16 or fp16
+autocast); the accuracies, their mean and CI are float64 in every precision.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..episodes.files import LabelledSplit, episodes_fingerprint
 from ..episodes.sampler import Episode
 from ..core.errors import DataError
 from ..methods.base import FewShotMethod
+from ..runtime.precision import autocast
 from .result import EvalResult
 
 log = logging.getLogger(__name__)
@@ -89,6 +93,7 @@ def episode_accuracies(
     batch_size: int = 256,
     progress: bool = False,
     cache_features: bool | None = None,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """(episodes,) float64 accuracy of ``method`` on each episode, as a **fraction**, in episode order.
 
@@ -101,9 +106,10 @@ def episode_accuracies(
     was_training = method.training
     method.eval()
     try:
-        if cache:
-            return _cached(method, imageset, episodes, transform, device, batch_size, progress)
-        return _per_episode(method, imageset, episodes, transform, device, progress)
+        with autocast(precision, device):
+            if cache:
+                return _cached(method, imageset, episodes, transform, device, batch_size, progress)
+            return _per_episode(method, imageset, episodes, transform, device, progress)
     finally:
         method.train(was_training)
 
@@ -118,6 +124,7 @@ def evaluate(
     progress: bool = True,
     protocol: dict[str, Any] | None = None,
     cache_features: bool | None = None,
+    precision: str = "fp32",
 ) -> EvalResult:
     """Accuracy (fractions) of ``method`` on ``episodes`` of ``imageset`` (``images`` (N, H, W, C) uint8).
 
@@ -133,10 +140,11 @@ def evaluate(
             dataset, split, image size and fingerprint of the episodes found here.
         cache_features: force (True) or forbid (False) embedding each distinct image once; default
             ``not method.features_depend_on_episode``.
+        precision: the resolved precision of the forward passes (fp32, bf16 or fp16), recorded in the protocol.
     """
     way, shot, query = _check_shapes(episodes)
     cache = (not method.features_depend_on_episode) if cache_features is None else bool(cache_features)
-    accs = episode_accuracies(method, imageset, episodes, transform, device, batch_size, progress, cache)
+    accs = episode_accuracies(method, imageset, episodes, transform, device, batch_size, progress, cache, precision)
     images = getattr(imageset, "images", None)
     record = {
         "dataset": imageset.dataset,
@@ -145,6 +153,7 @@ def evaluate(
         "way": way, "shot": shot, "query": query, "episodes": len(episodes),
         "episodes_sha256": episodes_fingerprint(imageset, episodes),
         "features": "embedded once per image" if cache else "per episode",
+        "precision": precision,
         **(protocol or {}),
     }
     result = EvalResult.from_accuracies(accs, way, shot, query, record)

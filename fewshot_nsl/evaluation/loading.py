@@ -20,17 +20,19 @@ from ..core.errors import CheckpointError, FewShotError
 from ..methods.base import FewShotMethod
 from ..runtime.checkpoint import load_checkpoint
 from ..runtime.config import Config, resolve_config
+from ..runtime.schema import upgrade_saved
 from ..runtime.device import resolve_device
 from ..runtime.memory_format import place_method
 from ..runtime.run_dir import RunDir
 
 
 def config_from_dict(values: dict[str, Any], where: str) -> Config:
-    """The :class:`Config` saved in a checkpoint (validated like any config)."""
+    """The :class:`Config` saved in a checkpoint (validated like any config; one saved before
+    ``train.precision`` existed reads as the precision it ran in)."""
     if not isinstance(values, dict) or not isinstance(values.get("method"), dict):
         raise CheckpointError(f"checkpoint {where} holds no usable 'config'")
     try:
-        return resolve_config(values["method"].get("name"), flags=values)
+        return resolve_config(values["method"].get("name"), flags=upgrade_saved(values))
     except FewShotError as exc:
         raise CheckpointError(f"checkpoint {where}: its config is no longer valid ({exc})") from None
 

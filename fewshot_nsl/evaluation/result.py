@@ -33,7 +33,7 @@ class EvalResult:
         mean, ci95: mean and 1.96·σ/√n (σ population std) of ``accuracies``.
         way, shot, query, episodes: the protocol's shape.
         protocol: every setting that produced the number (dataset, split, image_size, episodes file + sha256 or
-            seed, ``episodes_sha256`` fingerprint of the tasks, formula, ...).
+            seed, ``episodes_sha256`` fingerprint of the tasks, ``precision`` of the forward passes, formula, ...).
     """
 
     accuracies: np.ndarray
@@ -59,8 +59,9 @@ class EvalResult:
         source = f"file {p['episodes_file']}" if p.get("episodes_file") else f"seed {p.get('seed')}"
         where = f"{p.get('dataset', '?')}/{p.get('split', '?')}"
         method = f"{p['method']} " if p.get("method") else ""
+        precision = f", precision {p['precision']}" if p.get("precision") else ""
         return (f"{method}{where} {self.way}-way {self.shot}-shot {self.query}-query, {self.episodes} episodes "
-                f"({source}), image size {p.get('image_size', '?')}: "
+                f"({source}), image size {p.get('image_size', '?')}{precision}: "
                 f"{100 * self.mean:.2f} ± {100 * self.ci95:.2f} % [{CI_FORMULA}, n={self.episodes}]")
 
     def to_dict(self) -> dict[str, Any]:

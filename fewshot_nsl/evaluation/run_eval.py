@@ -16,6 +16,7 @@ from ..episodes.files import LabelledSplit, read_episode_file, standard_episode_
 from ..episodes.sampler import Episode, EpisodeSampler
 from ..core.errors import ConfigError, DataError
 from ..runtime.config import Config
+from ..runtime.precision import resolve_precision
 from ..runtime.run_dir import RunDir
 from .evaluator import evaluate
 from .loading import load_model
@@ -81,6 +82,7 @@ def evaluate_run(
     device: str = "auto",
     checkpoint: str = "best",
     save: bool = True,
+    precision: str | None = None,
 ) -> EvalResult:
     """Evaluate ``run_dir``'s ``checkpoint`` on fixed episodes and save the per-episode accuracies.
 
@@ -92,6 +94,8 @@ def evaluate_run(
         device: ``auto``, ``cpu`` or ``cuda``.
         checkpoint: ``best``, ``last`` or a checkpoint path.
         save: write ``run_dir/eval/<split>_<way>way<shot>shot.json``.
+        precision: ``auto``, ``fp32``, ``bf16`` or ``fp16`` for the forward passes (default: the run's
+            ``train.precision``, which the trainer saved resolved); the resolved name is in the protocol.
     """
     from ..data.transforms import EpisodeTransform
 
@@ -109,8 +113,9 @@ def evaluate_run(
     protocol = {"method": config.method_name, "backbone": config.model.backbone, "nsl": config.model.nsl,
                 "run_dir": str(run_dir), "checkpoint": str(model.checkpoint),
                 "parameters": sum(p.numel() for p in model.method.parameters()), **source}
+    resolved = resolve_precision(precision or config.train.precision, model.device)
     result = evaluate(model.method, imageset, eps, transform, model.device, progress=config.train.progress,
-                      protocol=protocol)
+                      protocol=protocol, precision=resolved)
     if save:
         path = save_result(result, result_path(run_dir, split, result.way, result.shot))
         log.info("per-episode accuracies written to %s", path)

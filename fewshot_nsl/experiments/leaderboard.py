@@ -25,6 +25,9 @@ from ..episodes.files import (
 from ..core.errors import ConfigError, FewShotError
 from ..core.atomic import atomic_write_text
 from ..runtime.config import RESUMABLE_CHANGES, Config, changed_settings, resolve_config
+from ..runtime.device import resolve_device
+from ..runtime.precision import resolve_precision
+from ..runtime.settings_diff import saved_config
 from .budgets import BUDGETS, REFERENCE_ROW, ROWS, Budget, Row
 from ..evaluation.result import EvalResult, compare_results, load_result
 from ..evaluation.run_eval import result_path
@@ -65,8 +68,9 @@ def select_rows(methods: Sequence[str] | None) -> list[Row]:
 
 
 def row_config(row: Row, budget: Budget, dataset: str, data_root: str | None, device: str,
-               progress: bool) -> Config:
-    """The resolved config of ``row`` under ``budget``: preset <- dataset flags <- row <- budget overrides."""
+               progress: bool, precision: str | None = None) -> Config:
+    """The resolved config of ``row`` under ``budget``: preset <- dataset flags <- row <- budget overrides
+    <- ``precision`` (``train.precision`` for every row, when given)."""
     from ..data import DATASETS
 
     overrides = [*row.overrides, *budget.overrides, *budget.row_overrides.get(row.key, ())]
@@ -74,7 +78,15 @@ def row_config(row: Row, budget: Budget, dataset: str, data_root: str | None, de
         size = min(DATASETS.get(dataset).default_image_size, budget.max_image_size)
         overrides.append(f"data.image_size={size}")
     flags = {"data": {"dataset": dataset, "data_root": data_root}, "train": {"device": device, "progress": progress}}
+    if precision is not None:
+        overrides.append(f"train.precision={precision}")
     return resolve_config(row.method, flags=flags, overrides=overrides)
+
+
+def run_precision(run_dir: Path, device: str) -> str:
+    """The precision ``run_dir`` was trained in (its ``config.yaml``, resolved on ``device`` if it says auto):
+    the one its evaluation runs in."""
+    return resolve_precision(saved_config(run_dir / "config.yaml").train.precision, resolve_device(device))
 
 
 def _check_reusable(run_dir: Path, config: Config) -> None:
@@ -100,7 +112,7 @@ def episodes_file_for(protocol: Protocol, out: Path, data_root: str | None) -> P
     return path
 
 
-def _saved_result(run_dir: Path, protocol: Protocol, file_sha: str) -> EvalResult | None:
+def _saved_result(run_dir: Path, protocol: Protocol, file_sha: str, precision: str) -> EvalResult | None:
     path = result_path(run_dir, protocol.split, protocol.way, protocol.shot)
     done = run_dir / "DONE"
     if not path.exists() or not done.exists() or path.stat().st_mtime < done.stat().st_mtime:
@@ -112,7 +124,7 @@ def _saved_result(run_dir: Path, protocol: Protocol, file_sha: str) -> EvalResul
         return None
     p = result.protocol
     same = (p.get("episodes_file_sha256") == file_sha and Path(str(p.get("checkpoint", ""))).stem
-            == protocol.checkpoint and result.query == protocol.query)
+            == protocol.checkpoint and result.query == protocol.query and p.get("precision") == precision)
     return result if same else None
 
 
@@ -141,11 +153,12 @@ def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episode
         log.info("row %s: training into %s", row.key, run_dir)
         train_fn(config, run_dir, resume=True)
     ef = read_episode_file(episodes_file)
-    result = _saved_result(run_dir, protocol, ef.sha256)
+    precision = run_precision(run_dir, device)  # evaluated as trained
+    result = _saved_result(run_dir, protocol, ef.sha256, precision)
     if result is None:
         result = eval_fn(run_dir, split=protocol.split, way=protocol.way, shot=protocol.shot, query=protocol.query,
                          episodes=protocol.episodes, episodes_file=str(episodes_file), data_root=data_root,
-                         device=device, checkpoint=protocol.checkpoint)
+                         device=device, checkpoint=protocol.checkpoint, precision=precision)
     done = _done_info(run_dir)
     return {
         "key": row.key, "label": row.label, "method": config.method_name, "backbone": config.model.backbone,
@@ -155,6 +168,7 @@ def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episode
         "parameters": int(result.protocol.get("parameters", 0)),
         "train_episodes": int(done.get("episodes", config.train.episodes)),
         "image_size": result.protocol.get("image_size"), "wall_s": done.get("wall_s"), "run_dir": str(run_dir),
+        "precision": result.protocol.get("precision", precision),
         "_result": result,
     }
 
@@ -174,14 +188,20 @@ def compare_rows(entries: list[dict[str, Any]]) -> None:
             e["delta_reference"], e["delta_reference_ci95"] = compare_results(e["_result"], reference["_result"])
 
 
-def describe(protocol: Protocol, budget_name: str, budget: Budget, episodes_file: Path, sha: str) -> str:
-    """The paragraph printed under the table: every protocol setting and what the budget shrank."""
+def describe(protocol: Protocol, budget_name: str, budget: Budget, episodes_file: Path, sha: str,
+             precisions: Sequence[str] = ()) -> str:
+    """The paragraph printed under the table: every protocol setting, the compute precision of the rows (trained
+    and evaluated in it) and what the budget shrank."""
     p = protocol
+    kinds = sorted(set(precisions))
+    precision = (f"Precision: {kinds[0]} (every row). " if len(kinds) == 1 else
+                 f"Precision per row (leaderboard.csv, .json): {', '.join(kinds)}. " if kinds else "")
     return (f"{p.dataset}/{p.split}, {p.way}-way {p.shot}-shot {p.query}-query, {p.episodes} fixed episodes "
             f"({episodes_file.name}, sha256 {sha[:12]}), checkpoint '{p.checkpoint}'; accuracy = {CI_FORMULA}. "
             f"Ranks are tie-aware: a row's rank is 1 + the number of rows significantly better than it (paired "
             f"95% CI of the difference excludes zero), so tied rows share a rank and ranks need not be consecutive. "
-            f"Budget '{budget_name}': {budget.description}; shrunk: {budget.shrunk}. Paper values: NSL paper, "
+            f"{precision}Budget '{budget_name}': {budget.description}; shrunk: {budget.shrunk}. "
+            f"Paper values: NSL paper, "
             f"Mini-ImageNet 5-way 5-shot (baselines as quoted there).")
 
 
@@ -196,6 +216,7 @@ def run_leaderboard(
     shot: int = 5,
     query: int = 15,
     progress: bool = True,
+    precision: str | None = None,
     train_fn: TrainFn | None = None,
     eval_fn: EvalFn | None = None,
 ) -> list[dict[str, Any]]:
@@ -203,7 +224,9 @@ def run_leaderboard(
 
     Returns the rows (dicts, accuracies as fractions, sorted by rank then accuracy). ``train_fn`` and ``eval_fn``
     default to :func:`fewshot_nsl.experiments.train_run.train` and
-    :func:`fewshot_nsl.evaluation.run_eval.evaluate_run`.
+    :func:`fewshot_nsl.evaluation.run_eval.evaluate_run`. ``precision`` sets ``train.precision`` of every row
+    (default: each row's own, ``auto`` unless its preset or budget says otherwise); each row is evaluated in the
+    precision it was trained in.
     """
     if budget not in BUDGETS:
         raise ConfigError(f"unknown budget {budget!r} (known: {', '.join(BUDGETS)})")
@@ -214,7 +237,8 @@ def run_leaderboard(
     b, out = BUDGETS[budget], Path(out)
     protocol = Protocol(dataset, b.eval_split, way, shot, query, b.eval_episodes, b.checkpoint)
     rows = select_rows(methods)
-    configs = [row_config(r, b, dataset, data_root, device, progress) for r in rows]  # all errors before training
+    # every config is resolved (and every error raised) before any training
+    configs = [row_config(r, b, dataset, data_root, device, progress, precision) for r in rows]
     episodes_file = episodes_file_for(protocol, out, data_root)
     entries = [run_row(r, c, out / r.key, protocol, episodes_file, data_root, device, train_fn, eval_fn)
                for r, c in zip(rows, configs)]
@@ -222,7 +246,8 @@ def run_leaderboard(
     entries.sort(key=lambda e: (e["rank"], -e["accuracy"]))
     for e in entries:
         e.pop("_result")
-    note = describe(protocol, budget, b, episodes_file, read_episode_file(episodes_file).sha256)
+    note = describe(protocol, budget, b, episodes_file, read_episode_file(episodes_file).sha256,
+                    [e["precision"] for e in entries])
     write_outputs(entries, out, note, f"{dataset} {way}-way {shot}-shot, budget {budget}")
     return entries
 

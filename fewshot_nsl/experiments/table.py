@@ -17,7 +17,7 @@ FRACTIONS = {"accuracy": "accuracy_pct", "ci95": "ci95_pct", "paper": "paper_pct
              "delta_reference": "delta_reference_pct", "delta_reference_ci95": "delta_reference_ci95_pct"}
 #: the other keys of a row, in order
 PLAIN = ("rank", "key", "label", "method", "backbone", "nsl", "way", "shot", "query", "train_way")
-TAIL = ("parameters", "train_episodes", "image_size", "wall_s", "run_dir")
+TAIL = ("parameters", "train_episodes", "image_size", "precision", "wall_s", "run_dir")
 #: CSV columns, in order (``*_pct`` in percent points)
 COLUMNS = (*PLAIN, *FRACTIONS.values(), *TAIL)
 

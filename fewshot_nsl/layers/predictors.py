@@ -52,10 +52,14 @@ class NormalizedConv2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = self.weight.shape[-1]
-        y = F.conv2d(x, self.weight, padding=k // 2)
-        box = torch.ones(1, 1, k, k, dtype=x.dtype, device=x.device)
-        patch_sq = F.conv2d((x * x).sum(1, keepdim=True), box, padding=k // 2)
-        return y * torch.rsqrt(patch_sq + self.eps)
+        y = F.conv2d(x, self.weight, padding=k // 2)  # under autocast: bf16/fp16, the costly part
+        # The patch norm stays fp32 even under autocast: it sums C*k*k squares (bf16 would round each to 8 bits and
+        # the sum again) and eps = 1e-4 is below bf16's resolution at 1; it is one channel, so fp32 is cheap.
+        with torch.autocast(x.device.type, enabled=False):
+            xf = x.to(torch.promote_types(x.dtype, torch.float32))  # float64 stays float64
+            box = torch.ones(1, 1, k, k, dtype=xf.dtype, device=x.device)
+            patch_sq = F.conv2d((xf * xf).sum(1, keepdim=True), box, padding=k // 2)
+            return (y * torch.rsqrt(patch_sq + self.eps)).to(y.dtype)
 
 
 class PredictorTrunk(nn.Module):

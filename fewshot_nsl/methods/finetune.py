@@ -18,6 +18,7 @@ from torch import nn
 
 from ..core.errors import ConfigError
 from .pretrained import PretrainedMethod, PretrainedOptions
+from .protonet import at_least_fp32
 from .registry import register_method
 
 
@@ -57,8 +58,16 @@ class FineTune(PretrainedMethod):
         self, support_features: torch.Tensor, support_labels: torch.Tensor, query_features: torch.Tensor, way: int
     ) -> torch.Tensor:
         """(S, D), (S,), (Q, D) -> (Q, way) logits (detached) of a linear classifier fitted on the support."""
+        # fp32 whatever the features' dtype or an active autocast: the fit is a small training run of its own,
+        # and its weights, loss and SGD state stay fp32 like the trainer's
+        with torch.autocast(support_features.device.type, enabled=False):
+            return self._fit_linear(at_least_fp32(support_features.detach()), support_labels,
+                                    at_least_fp32(query_features.detach()), way)
+
+    def _fit_linear(self, support: torch.Tensor, support_labels: torch.Tensor, query: torch.Tensor,
+                    way: int) -> torch.Tensor:
+        """The classifier of :meth:`predict_from_features` on (S, D) fp32 ``support``; (Q, way) query logits."""
         o = self.options
-        support, query = support_features.detach(), query_features.detach()
         generator = torch.Generator().manual_seed(feature_seed(support, support_labels))
         dim = support.shape[1]
         bound = 1.0 / math.sqrt(dim)

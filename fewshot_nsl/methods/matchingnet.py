@@ -21,6 +21,7 @@ from torch import nn
 
 from ..core.errors import ConfigError
 from .base import FewShotMethod, MethodOptions
+from .protonet import at_least_fp32
 from .registry import register_method
 
 
@@ -87,7 +88,10 @@ class MatchingNet(FewShotMethod):
             support = self.support_embedding(support)
             steps = self.options.fce_steps or len(support)
             query = self.query_embedding(query, support, steps)
-        cosine = nn.functional.normalize(query, dim=1) @ nn.functional.normalize(support, dim=1).t()
-        attention = torch.softmax(self.options.scale * cosine, dim=1)
-        onehot = nn.functional.one_hot(support_labels, way).to(attention.dtype)
-        return torch.log((attention @ onehot).clamp_min(1e-12))
+        # fp32 even under autocast: the softmax over scaled cosines and its log need more than bf16's 8 bits
+        with torch.autocast(query.device.type, enabled=False):
+            query, support = at_least_fp32(query), at_least_fp32(support)
+            cosine = nn.functional.normalize(query, dim=1) @ nn.functional.normalize(support, dim=1).t()
+            attention = torch.softmax(self.options.scale * cosine, dim=1)
+            onehot = nn.functional.one_hot(support_labels, way).to(attention.dtype)
+            return torch.log((attention @ onehot).clamp_min(1e-12))

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..core.errors import ConfigError
 from .pretrained import PretrainedMethod, PretrainedOptions
-from .protonet import squared_euclidean
+from .protonet import at_least_fp32, squared_euclidean
 from .registry import register_method
 
 METRICS = ("cosine", "euclidean")
@@ -40,8 +40,9 @@ class NearestNeighbour(PretrainedMethod):
     ) -> torch.Tensor:
         """(S, D), (S,), (Q, D) -> (Q, way): per class, the best similarity to one of its support images."""
         if self.options.metric == "cosine":
-            similarity = nn.functional.normalize(query_features, dim=1) @ nn.functional.normalize(
-                support_features, dim=1).t()
+            with torch.autocast(query_features.device.type, enabled=False):  # fp32, like the distances
+                similarity = nn.functional.normalize(at_least_fp32(query_features), dim=1) @ nn.functional.normalize(
+                    at_least_fp32(support_features), dim=1).t()
         else:
             similarity = -squared_euclidean(query_features, support_features)
         classes = torch.arange(way, device=support_labels.device)

@@ -18,7 +18,8 @@ from ..data.class_split import parse_ratios
 from ..layers.options import NSOptions
 from ..methods import MethodOptions, get_method
 
-__all__ = ["Config", "DataConfig", "EvalConfig", "ModelConfig", "OptimConfig", "TaskConfig", "TrainConfig"]
+__all__ = ["LEGACY_PRECISION", "Config", "DataConfig", "EvalConfig", "ModelConfig", "OptimConfig", "TaskConfig",
+           "TrainConfig", "upgrade_saved"]
 
 
 @dataclass
@@ -99,6 +100,10 @@ class TrainConfig:
     ``checkpoint_every_episodes`` / ``checkpoint_every_minutes`` write ``checkpoints/last.pt`` at least that often
     (whichever comes first; None: never by that measure), besides every validation; ``tensorboard`` also writes
     the ``metrics.jsonl`` records as TensorBoard scalars into ``RUN_DIR/tensorboard/``.
+    ``precision`` is the compute precision (:mod:`.precision`): ``auto`` becomes bf16 where the hardware runs it
+    natively, else fp32; the trainer saves the resolved name in ``config.yaml``. ``amp`` is the deprecated
+    switch of earlier versions (fp16 autocast on CUDA), kept so that their ``config.yaml`` files still load:
+    with ``precision: auto`` it still means fp16 on CUDA and nothing elsewhere.
     """
 
     episodes: int = 2000
@@ -109,6 +114,7 @@ class TrainConfig:
     val_episodes: int = 100
     log_every: int = 50
     device: str = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     amp: bool = False
     threads: Optional[int] = None
     channels_last: Optional[bool] = None
@@ -116,6 +122,20 @@ class TrainConfig:
     checkpoint_every_episodes: Optional[int] = None
     checkpoint_every_minutes: Optional[float] = 2.0
     tensorboard: bool = False
+
+
+#: the precision a run saved before ``train.precision`` existed computed in: fp32, or fp16 with ``amp`` (earlier
+#: versions honoured ``amp`` on CUDA only; a CPU run with ``amp: true`` resumed today computes in fp16)
+LEGACY_PRECISION = {False: "fp32", True: "fp16"}
+
+
+def upgrade_saved(values: Dict[str, Any]) -> Dict[str, Any]:
+    """A saved config (``config.yaml``, a checkpoint's ``config``) with ``train.precision`` filled in when it was
+    written before that setting existed, so that it reads as what it ran rather than as today's default."""
+    train = values.get("train")
+    if not isinstance(train, dict) or "precision" in train:
+        return values
+    return {**values, "train": {**train, "precision": LEGACY_PRECISION[bool(train.get("amp", False))]}}
 
 
 @dataclass

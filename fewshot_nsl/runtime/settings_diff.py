@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import List
 
 from ..core.typed import flatten
-from .schema import Config
+from .schema import Config, upgrade_saved
 from .yaml_io import read_yaml
 
-__all__ = ["RESUMABLE_CHANGES", "changed_settings"]
+__all__ = ["RESUMABLE_CHANGES", "changed_settings", "saved_config"]
 
 #: settings that may change when a run is resumed (they do not change what is computed)
 RESUMABLE_CHANGES = frozenset({
@@ -19,11 +19,22 @@ RESUMABLE_CHANGES = frozenset({
 })
 
 
+def saved_config(saved: Path) -> Config:
+    """The config saved at ``saved`` (a run's ``config.yaml``), read through the schema; a file written before
+    ``train.precision`` existed reads as the precision it ran in (:func:`.schema.upgrade_saved`)."""
+    return Config.from_values(upgrade_saved(read_yaml(saved)))
+
+
 def changed_settings(saved: Path, config: Config, allowed: frozenset = frozenset()) -> List[tuple]:
     """``(key, saved value, value in config)`` for every setting in which the config saved at ``saved`` differs
     from ``config``, ``allowed`` keys aside. The saved file is read through the schema, so a setting added to the
-    schema (or a method option) after the run was made counts as its default."""
-    old = flatten(Config.from_values(read_yaml(saved)).to_dict())
+    schema (or a method option) after the run was made counts as its default.
+
+    ``train.precision: auto`` in ``config`` matches any saved precision: it asks for whatever the run computes
+    in (the trainer saves the resolved name, never ``auto``, and resolves ``auto`` before comparing)."""
+    old = flatten(saved_config(saved).to_dict())
     new = flatten(config.to_dict())
+    if new.get("train.precision") == "auto":
+        new["train.precision"] = old.get("train.precision")
     return [(key, old.get(key), new.get(key)) for key in sorted(set(old) | set(new))
             if key not in allowed and old.get(key) != new.get(key)]

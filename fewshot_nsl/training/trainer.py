@@ -31,11 +31,13 @@ from ..runtime.config import Config, save_config
 from ..runtime.device import resolve_device, set_threads
 from ..runtime.distributed import DistInfo, barrier, episode_index, init_distributed
 from ..runtime.memory_format import place_method
+from ..runtime.precision import autocast, grad_scaler
 from ..runtime.run_dir import RunDir
 from ..runtime.run_lock import RunLock
 from .checkpointing import CheckpointSchedule
 from .errors import TrainingDiverged, TrainingInterrupted
 from .optim import build_optimizer, build_scheduler
+from .precision_choice import run_precision, with_precision
 from .rng_state import rng_state, set_rng_state
 from .stop_signal import StopFlag
 from .stream import make_transform, training_stream
@@ -90,8 +92,10 @@ class Trainer:
         self.global_batch = self.meta_batch * self.dist.world_size
         self.total_steps = math.ceil(config.train.episodes / self.global_batch)
         self.scheduler = build_scheduler(config, self.optimizer, self.global_batch)
-        self.use_amp = bool(config.train.amp and self.device.type == "cuda")
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        # the resolved precision (never auto) is what config.yaml records and every forward pass runs in
+        self.precision = run_precision(config.train, self.device, self.run.config if resume else None)
+        self.config = with_precision(config, self.precision)
+        self.scaler = grad_scaler(self.precision, self.device)  # a pass-through except in fp16
         self.model: torch.nn.Module = self.method
         if self.dist.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -189,9 +193,10 @@ class Trainer:
             sync = j == self.meta_batch - 1 or not self.dist.enabled  # DDP all-reduces on the last item only
             ctx = contextlib.nullcontext() if sync else self.model.no_sync()  # type: ignore[operator]
             with ctx:
-                with torch.autocast(self.device.type, enabled=self.use_amp):
+                with autocast(self.precision, self.device):
                     loss, metrics = self.model(item)
-                    total = (loss + regularization(self.method)) / self.meta_batch
+                # the loss and the regularisers are summed in fp32, whatever the forward pass ran in
+                total = (loss.float() + regularization(self.method)) / self.meta_batch
                 if not torch.isfinite(loss.detach()):
                     raise TrainingDiverged(
                         f"loss became {float(loss.detach())} at training episode {index} (step {self.step}); "
@@ -208,7 +213,7 @@ class Trainer:
     def validate(self) -> Dict[str, float]:
         """``{"val_accuracy", "val_ci95"}`` (fractions) on the fixed validation episodes, sharded across ranks."""
         return validate_sharded(self.validator, self.method, self.val_images, self.val_episodes,
-                                make_transform(self.val_images, False), self.device, self.dist)
+                                make_transform(self.val_images, False), self.device, self.dist, self.precision)
 
     def _start(self) -> bool:
         """Resume when there is a checkpoint; False when the run is already finished."""

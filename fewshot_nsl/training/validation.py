@@ -15,6 +15,7 @@ import torch
 
 from ..core.stats import mean_ci95
 from ..runtime.distributed import DistInfo, all_gather_floats
+from ..runtime.precision import autocast
 
 #: ``transform(uint8 (N, H, W, C)) -> float (N, C, H, W)``
 Transform = Callable[..., torch.Tensor]
@@ -42,17 +43,21 @@ def as_logged(fraction: float) -> float:
 
 
 def validate_sharded(validator: Validator, method: torch.nn.Module, images: Any, episodes: Sequence[Any],
-                     transform: Transform, device: torch.device, dist: DistInfo) -> Dict[str, float]:
+                     transform: Transform, device: torch.device, dist: DistInfo,
+                     precision: str = "fp32") -> Dict[str, float]:
     """``{"val_accuracy", "val_ci95"}`` (fractions) of ``method`` on all ``episodes``, each process scoring a shard.
 
     Rank r scores episodes r, r + world_size, ...; every rank first takes rank 0's buffers (BatchNorm running
-    statistics) so that all score the same model. The CI is :func:`~fewshot_nsl.core.stats.mean_ci95`.
+    statistics) so that all score the same model. The validator's forward passes run in ``precision`` (resolved:
+    fp32, bf16 or fp16), as training's do; the accuracies and their CI are float64 whatever it is. The CI is
+    :func:`~fewshot_nsl.core.stats.mean_ci95`.
     """
     if dist.enabled:  # every rank evaluates rank 0's model, BN running statistics included
         for buffer in method.buffers():
             torch.distributed.broadcast(buffer, 0)
     mine = episodes[dist.rank:: dist.world_size]
-    fractions = validator(method, images, mine, transform, device)
+    with autocast(precision, device):
+        fractions = validator(method, images, mine, transform, device)
     ordered = all_gather_floats([as_logged(a) for a in fractions], dist)
     # all_gather returns rank-major blocks; restore episode order
     per_rank = [list(range(len(episodes)))[r:: dist.world_size] for r in range(dist.world_size)]

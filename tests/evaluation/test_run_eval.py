@@ -37,7 +37,9 @@ def test_evaluate_run_matches_a_direct_evaluation_and_saves(tmp_path):
     images = load_split("synthetic", "val")
     sampler = EpisodeSampler(images.labels, 5, 5, 5, seed=0)
     transform = EpisodeTransform(images.mean, images.std, 32)
-    direct = evaluate(method, images, [sampler.episode(i) for i in range(8)], transform, "cpu", progress=False)
+    assert result.protocol["precision"] in ("fp32", "bf16")  # the run's train.precision (auto), resolved
+    direct = evaluate(method, images, [sampler.episode(i) for i in range(8)], transform, "cpu", progress=False,
+                      precision=result.protocol["precision"])
     np.testing.assert_array_equal(result.accuracies, direct.accuracies)
     saved = load_result(tmp_path / "eval" / "val_5way5shot.json")
     np.testing.assert_array_equal(saved.accuracies, result.accuracies)

@@ -37,7 +37,8 @@ class FakeEvaluator:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, run_dir, split, way, shot, query, episodes, episodes_file, data_root, device, checkpoint):
+    def __call__(self, run_dir, split, way, shot, query, episodes, episodes_file, data_root, device, checkpoint,
+                 precision):
         self.calls.append(run_dir.name)
         ef = read_episode_file(episodes_file)
         base = np.random.default_rng(0).uniform(0.40, 0.80, ef.episodes)
@@ -46,7 +47,8 @@ class FakeEvaluator:
         accs = base + OFFSET[run_dir.name] + noise
         protocol = {"dataset": ef.dataset, "split": ef.split, "image_size": 32, "episodes_sha256": "x" + ef.sha256,
                     "episodes_file": str(episodes_file), "episodes_file_sha256": ef.sha256,
-                    "checkpoint": str(run_dir / "checkpoints" / f"{checkpoint}.pt"), "parameters": 1000}
+                    "checkpoint": str(run_dir / "checkpoints" / f"{checkpoint}.pt"), "parameters": 1000,
+                    "precision": precision}
         result = EvalResult.from_accuracies(accs, ef.way, ef.shot, ef.query, protocol)
         save_result(result, result_path(run_dir, split, ef.way, ef.shot))
         return result

@@ -24,7 +24,7 @@ def _run(cmd, timeout=300):
     return done
 
 
-def _single_process_val(state):
+def _single_process_val(state):  # in the run's (resolved) precision, as validation ran
     from fewshot_nsl.data import load_split
     from fewshot_nsl.episodes import EpisodeSampler
     from fewshot_nsl.evaluation.evaluator import evaluate
@@ -42,20 +42,24 @@ def _single_process_val(state):
     e = config.eval
     sampler = EpisodeSampler(val.labels, e.way, e.shot, e.query, seed=e.seed)
     episodes = [sampler.episode(i) for i in range(config.train.val_episodes)]
-    result = evaluate(method, val, episodes, make_transform(val, False), "cpu", progress=False)
+    result = evaluate(method, val, episodes, make_transform(val, False), "cpu", progress=False,
+                      precision=config.train.precision)
     return float(result.accuracies.mean())  # fractions, as metrics.jsonl
 
 
 @pytest.mark.slow
-def test_two_ranks_equal_one_process_with_meta_batch_two(tmp_path):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_two_ranks_equal_one_process_with_meta_batch_two(tmp_path, precision):
     single = tmp_path / "single"
-    _run([sys.executable, "-m", "fewshot_nsl", *COMMON, "--meta-batch", "2", "--out", str(single)])
+    common = [*COMMON, "--precision", precision]
+    _run([sys.executable, "-m", "fewshot_nsl", *common, "--meta-batch", "2", "--out", str(single)])
     ddp = tmp_path / "ddp"
     _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-          "-m", "fewshot_nsl", *COMMON, "--meta-batch", "1", "--out", str(ddp)])
+          "-m", "fewshot_nsl", *common, "--meta-batch", "1", "--out", str(ddp)])
     a = load_checkpoint(single / "checkpoints" / "last.pt")
     b = load_checkpoint(ddp / "checkpoints" / "last.pt")
     assert a["step"] == b["step"] == 4 and b["world_size"] == 2
+    assert a["config"]["train"]["precision"] == b["config"]["train"]["precision"] == precision
     names = [n for n, v in a["model"].items() if v.is_floating_point() and "running" not in n]
     assert names
     for name in names:

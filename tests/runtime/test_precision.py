@@ -86,3 +86,49 @@ def test_grad_scaler_only_for_fp16():
     assert [P.needs_grad_scaler(p) for p in ("fp32", "bf16", "fp16")] == [False, False, True]
     assert not P.grad_scaler("bf16", "cpu").is_enabled()
     assert P.grad_scaler("fp16", "cpu").is_enabled()
+
+
+def test_protonet_logits_are_fp32_under_bf16_autocast_and_close_to_fp32():
+    from fewshot_nsl.methods.protonet import ProtoNet
+
+    torch.manual_seed(0)
+    support, query = torch.randn(10, 64) + 3.0, torch.randn(6, 64) + 3.0  # large |x|: cancellation matters
+    labels = torch.arange(5).repeat(2)
+    head = ProtoNet.predict_from_features
+    reference = head(None, support, labels, query, 5)
+    with P.autocast("bf16", "cpu"):
+        got = head(None, support.bfloat16(), labels, query.bfloat16(), 5)
+    assert got.dtype == torch.float32  # distances summed in fp32, not bf16
+    exact_inputs = head(None, support.bfloat16().float(), labels, query.bfloat16().float(), 5)
+    assert torch.allclose(got, exact_inputs, rtol=1e-5, atol=1e-4)  # only the inputs' rounding is left
+    assert torch.allclose(got, reference, rtol=0.02, atol=0.5)
+
+
+def test_predictor_patch_norm_is_fp32_under_bf16_autocast():
+    from fewshot_nsl.layers.predictors import NormalizedConv2d
+
+    torch.manual_seed(0)
+    conv, x = NormalizedConv2d(8, 4), torch.randn(2, 8, 6, 6)
+    reference = conv(x)
+    with P.autocast("bf16", "cpu"):
+        got = conv(x)
+    assert got.dtype == torch.bfloat16  # the output keeps the conv's autocast dtype ...
+    assert torch.allclose(got.float(), reference, rtol=0.03, atol=0.03)  # ... the normalisation is fp32
+
+
+def test_old_saved_configs_read_as_the_precision_they_ran(tmp_path):
+    from fewshot_nsl.runtime.config import resolve_config, save_config
+    from fewshot_nsl.runtime.schema import upgrade_saved
+    from fewshot_nsl.runtime.settings_diff import changed_settings, saved_config
+
+    path = tmp_path / "config.yaml"
+    save_config(resolve_config("protonet", overrides=["train.precision=fp32"]), path)
+    old = path.read_text().replace("  precision: fp32\n", "")  # as written before train.precision existed
+    assert "amp: false" in old and "precision" not in old
+    path.write_text(old)
+    assert saved_config(path).train.precision == "fp32"
+    assert upgrade_saved({"train": {"amp": True}})["train"]["precision"] == "fp16"
+    assert changed_settings(path, resolve_config("protonet", overrides=["train.precision=fp32"])) == []
+    assert changed_settings(path, resolve_config("protonet", overrides=["train.precision=auto"])) == []
+    assert [k for k, *_ in changed_settings(path, resolve_config("protonet", overrides=["train.precision=bf16"]))] \
+        == ["train.precision"]

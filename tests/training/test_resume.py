@@ -27,8 +27,8 @@ def _config(*extra):
     return resolve_config("protonet", overrides=OVERRIDES + list(extra))
 
 
-def _launch(out, args=ARGS):
-    cmd = [sys.executable, "-m", "fewshot_nsl", "train", *args, "--out", str(out), "--no-eval"]
+def _launch(out, *extra, args=ARGS):
+    cmd = [sys.executable, "-m", "fewshot_nsl", "train", *args, *extra, "--out", str(out), "--no-eval"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
 
@@ -59,9 +59,29 @@ def uninterrupted(tmp_path_factory):
     return out
 
 
-def test_killed_process_resumes_to_identical_weights(uninterrupted, tmp_path):
+@pytest.fixture(scope="module")
+def uninterrupted_in(uninterrupted, tmp_path_factory):
+    """The uninterrupted run of the killed-process test in a given precision (the default one is reused)."""
+    runs = {}
+
+    def run(precision):
+        if precision is None:
+            return uninterrupted
+        if precision not in runs:
+            torch.set_num_threads(1)
+            runs[precision] = tmp_path_factory.mktemp(f"whole-{precision}")
+            train(_config(f"train.precision={precision}"), runs[precision])
+        return runs[precision]
+    return run
+
+
+# None: the default (auto); fp16 on CPU runs with its GradScaler, whose state is in the checkpoint
+@pytest.mark.parametrize("precision", [None, "fp32", "bf16", "fp16"])
+def test_killed_process_resumes_to_identical_weights(uninterrupted_in, tmp_path, precision):
+    uninterrupted = uninterrupted_in(precision)
+    flags = ("--precision", precision) if precision else ()
     out = tmp_path / "killed"
-    proc = _launch(out)
+    proc = _launch(out, *flags)
     _wait_for_checkpoint(proc, out / "checkpoints" / "last.pt")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -69,7 +89,7 @@ def test_killed_process_resumes_to_identical_weights(uninterrupted, tmp_path):
     assert partial["step"] < 60, "the process finished before it could be killed"
     assert not (out / "DONE").exists()
     torch.set_num_threads(1)
-    train(_config(), out)  # re-running into the run directory resumes it
+    train(_config(*[f"train.precision={precision}"] * bool(precision)), out)  # re-running into it resumes it
     whole = load_checkpoint(uninterrupted / "checkpoints" / "last.pt")
     resumed = load_checkpoint(out / "checkpoints" / "last.pt")
     _assert_same_state(whole, resumed)
@@ -109,7 +129,7 @@ def uninterrupted_no_val(tmp_path_factory):
 ], ids=["every-4-episodes", "every-30-ms"])
 def test_sigkill_without_validation_resumes_from_a_periodic_checkpoint(uninterrupted_no_val, tmp_path, checkpoint):
     out = tmp_path / "killed"
-    proc = _launch(out, _no_val_args(*checkpoint))
+    proc = _launch(out, args=_no_val_args(*checkpoint))
     _wait_for_checkpoint(proc, out / "checkpoints" / "last.pt")
     time.sleep(0.05 + 0.3 * (os.getpid() % 7) / 7)  # "at any point": not just right after a checkpoint
     proc.send_signal(signal.SIGKILL)
