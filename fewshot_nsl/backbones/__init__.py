@@ -26,6 +26,9 @@ from .registry import BACKBONES, register_backbone
 import_builtins(__name__, __path__)  # every module of this package registers its built-ins
 
 ENTRY_POINT_GROUP = "fewshot_nsl.backbones"
+#: the base channel count of the built-ins (``model.width``); a user's factory gets ``width`` only when it differs
+#: from this (and must then accept it), so at the default it keeps its own
+DEFAULT_WIDTH = 64
 
 __all__ = ["BACKBONES", "Backbone", "WrappedBackbone", "build", "register_backbone", "available"]
 
@@ -77,7 +80,7 @@ def build(name: str, in_channels: int = 3, ns: NSOptions | None = None, **option
     NS options go to the built-in backbones, as one :class:`NSOptions` ``ns`` or as its fields by keyword
     (``nsl``, ``param``, ``learn_shape``, ...; a keyword wins over ``ns``); a user's factory receives the options
     its signature accepts (``in_channels`` and any ``**kwargs``), and a user's module is wrapped to offer
-    ``forward_map``/``feature_dim``.
+    ``forward_map``/``feature_dim``. ``width`` (``model.width``) is every built-in's base channel count.
     """
     factory = _resolve(name)
     ns_keys = {f.name for f in dataclasses.fields(NSOptions)}
@@ -91,8 +94,12 @@ def build(name: str, in_channels: int = 3, ns: NSOptions | None = None, **option
             raise ConfigError(f"backbone {name!r} does not support nsl={ns.nsl!r}; use cnn4 or cnn9")
         params = inspect.signature(factory).parameters
         takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        if rest.get("width") == DEFAULT_WIDTH:
+            rest.pop("width")  # the default: a user's factory keeps its own
         kwargs = {"in_channels": in_channels, **rest}
         kwargs = {k: v for k, v in kwargs.items() if takes_kwargs or k in params}
+        if "width" in rest and "width" not in kwargs:
+            raise ConfigError(f"backbone {name!r} takes no width argument; drop width={rest['width']}")
         module = factory(**kwargs)
     if not isinstance(module, nn.Module):
         raise ConfigError(f"backbone {name!r} did not return an nn.Module (got {type(module).__name__})")

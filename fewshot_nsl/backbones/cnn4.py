@@ -31,7 +31,7 @@ class CNN4(Backbone):
     Args:
         in_channels: 3 for RGB, 1 for Omniglot.
         ns: which convolutions to use (:class:`NSOptions`).
-        width: channels of every block (64 as in the paper; MAML used 32).
+        width: channels of every block (``model.width``: 64 as in the paper; Finn et al.'s MAML used 32).
         depth: number of blocks (4).
         pooled_blocks: how many of the first blocks end with a maxpool (all by default).
     """

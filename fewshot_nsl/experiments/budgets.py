@@ -130,6 +130,11 @@ BUDGETS: dict[str, Budget] = {
     ),
     "paper": Budget(
         description="the paper-scale recipes of the presets (a GPU job): test split, best-on-val checkpoint",
+        # the NSN rows use ProtoNet's head, so they train with ProtoNet's way (20, Snell et al.; the protonet
+        # preset's): "NSN vs ProtoNet" then compares backbones alone (NSL_SPEC §12.10). The presets stay 5-way.
+        # predictor_gamma (dynamic rows) and the meta-learned static NSN's inner step stay at the released values
+        # (1.0; 0.01): they are to be chosen from the `equal-5k` study (issue 13), which has not run yet.
+        row_overrides={key: ("task.way=20",) for key in ("static", "dynamic-cnn4", "dynamic-cnn9")},
         eval_split="test",
         eval_episodes=600,
         checkpoint="best",

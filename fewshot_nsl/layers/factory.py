@@ -9,7 +9,7 @@ from torch import nn
 
 from .nsconv import NSConv2d
 from .options import NSL_VARIANTS, PARAMETERISATIONS, NSOptions
-from .predictors import ADAPTER_CHANNELS, HIDDEN, PredictorTrunk, SimilarityPredictor
+from .predictors import ADAPTER_CHANNELS, HIDDEN, PREDICTORS, PredictorTrunk
 
 __all__ = ["NSL_VARIANTS", "PARAMETERISATIONS", "ConvFactory", "NSOptions", "make_ns_conv"]
 
@@ -39,20 +39,24 @@ class ConvFactory(nn.Module):
 
 def make_ns_conv(factory: ConvFactory, in_channels: int, out_channels: int, kernel_size: int,
                  padding: int) -> nn.Module:
-    """The NS conv that ``factory.options`` asks for. With ``param="shared"`` (dynamic only) the factory
-    owns one :class:`PredictorTrunk` as ``factory.shared`` (created by the first layer) and every layer
-    adapts to it through its own adapter."""
+    """The NS conv that ``factory.options`` asks for: every field of :class:`NSOptions` reaches the layer.
+    With ``param="shared"`` (dynamic only) the factory owns one :class:`PredictorTrunk` as ``factory.shared``
+    (created by the first layer) and every layer adapts to it through its own adapter."""
     opts = factory.options
     kind, similarity = opts.nsl.split("-")
     dynamic = kind == "dynamic"
     predictor = None
     num_taps = kernel_size * kernel_size
     if dynamic and opts.param == "shared":
+        predictor_cls = PREDICTORS[opts.predictor]
         if factory.shared is None:
             out = num_taps if similarity == "dns" else num_taps * num_taps
-            factory.shared = PredictorTrunk(ADAPTER_CHANNELS, HIDDEN[similarity], out)
-        predictor = SimilarityPredictor(in_channels, similarity, num_taps, trunk=factory.shared,
-                                        output_gamma=opts.predictor_gamma)
+            hidden = opts.predictor_hidden or HIDDEN[similarity]
+            factory.shared = PredictorTrunk(ADAPTER_CHANNELS, hidden, out, cosine=predictor_cls.cosine)
+        predictor = predictor_cls(in_channels, similarity, num_taps, trunk=factory.shared,
+                                  output_gamma=opts.predictor_gamma)
     return NSConv2d(in_channels, out_channels, kernel_size, padding, similarity=similarity, dynamic=dynamic,
-                    learn_shape=opts.learn_shape, dns_init=opts.dns_init, predictor=predictor,
-                    predictor_gamma=opts.predictor_gamma)
+                    learn_shape=opts.learn_shape, shape_mode=opts.shape_mode, shape_l1=opts.shape_l1,
+                    dns_init=opts.dns_init, route=opts.route, predictor=predictor,
+                    hidden=opts.predictor_hidden, predictor_gamma=opts.predictor_gamma,
+                    predictor_kind=opts.predictor, m_l2=opts.m_l2)

@@ -48,10 +48,13 @@ class NSConv2d(nn.Module):
         hidden: width of the predictor (default 64 for DNS, 128 for UNS).
         predictor_gamma: initial scale of the predictor's output BN when it is built here (dynamic DNS only;
             1.0 = released code).
-        predictor_kind: which predictor is built here (``spec`` = NSL_SPEC §3.2, or ``half-res``: see
-            :data:`.predictors.PREDICTORS`).
+        predictor_kind: which predictor is built here (``spec`` = NSL_SPEC §3.2, ``half-res`` or ``fsphere``:
+            see :data:`.predictors.PREDICTORS`).
         m_l2: L2 coefficient on a static UNS M (5e-3 as in the released code; 0 turns it off).
         shape_l1: L1 coefficient of the kernel-shape gate.
+
+    A backbone gets every one of these from its :class:`.options.NSOptions` (the ``model.*`` keys) through
+    :class:`.factory.ConvFactory`.
 
     Attributes:
         weight: (O, C, kh, kw) kernel W (He-normal, fan-in, as in the released code).

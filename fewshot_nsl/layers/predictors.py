@@ -9,6 +9,9 @@ A predictor maps the layer's input (B, C, H, W) to one similarity per sample and
 ``nconv`` divides the conv output at p by the norm of the zero-padded input patch, sqrt(sum x^2 + 1e-4).
 Init (released code): He-normal (fan-in) x 0.1 for the first conv and x 0.001 for the second; BN eps 1e-3.
 
+Other predictors (option ``model.predictor``): ``half-res`` (issue 12) and ``fsphere``, the released code's
+"best-performing" full-SphereNet DNS predictor (NSL_SPEC §3.2, third row): both convs are full cosines.
+
 Shared parameterisation (§3.4, our choice): one :class:`PredictorTrunk` (the two convs) serves every layer of
 a backbone; each layer owns a 1x1 adapter (C_l -> 64) + BN in front of it, and its own BNs (DNS) so that
 running statistics are never mixed across layers.
@@ -17,7 +20,7 @@ running statistics are never mixed across layers.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import ClassVar, Optional
 
 import torch
 import torch.nn.functional as F
@@ -62,12 +65,26 @@ class NormalizedConv2d(nn.Module):
             return (y * torch.rsqrt(patch_sq + self.eps)).to(y.dtype)
 
 
-class PredictorTrunk(nn.Module):
-    """The two convolutions of a predictor: nconv3x3(C -> hidden) and conv3x3(hidden -> out), no bias."""
+class CosineConv2d(NormalizedConv2d):
+    """The full cosine of SphereNet (the released fSphereNet code's ``_conv_layer(norm=True)``): the nconv output
+    also divided by each filter's norm sqrt(sum_{c, i, j} w[d, c, i, j]^2 + 1e-4); (B, C, H, W) -> (B, D, H, W)."""
 
-    def __init__(self, in_channels: int, hidden: int, out_channels: int) -> None:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        filter_norm = torch.rsqrt(self.weight.square().sum((1, 2, 3)) + self.eps)
+        return super().forward(x) * filter_norm.view(1, -1, 1, 1)
+
+
+class PredictorTrunk(nn.Module):
+    """The two convolutions of a predictor, no bias: nconv3x3(C -> hidden) and conv3x3(hidden -> out) or, with
+    ``cosine`` (fSphereNet), both full cosine convs (same init scales, 0.1 and 0.001)."""
+
+    def __init__(self, in_channels: int, hidden: int, out_channels: int, cosine: bool = False) -> None:
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.in_channels, self.out_channels, self.cosine = in_channels, out_channels, cosine
+        if cosine:
+            self.conv1: nn.Module = CosineConv2d(in_channels, hidden, 3, init_scale=0.1)
+            self.conv2: nn.Module = CosineConv2d(hidden, out_channels, 3, init_scale=1e-3)
+            return
         self.conv1 = NormalizedConv2d(in_channels, hidden, 3, init_scale=0.1)
         self.conv2 = nn.Conv2d(hidden, out_channels, 3, padding=1, bias=False)
         he_normal_(self.conv2.weight, 1e-3)
@@ -95,6 +112,9 @@ class SimilarityPredictor(nn.Module):
             signal) + beta, so this sets how far m starts from 1 after the first steps.
     """
 
+    #: whether the trunk's convs are full cosines (:class:`FSpherePredictor`)
+    cosine: ClassVar[bool] = False
+
     def __init__(self, in_channels: int, similarity: str, num_taps: int, hidden: Optional[int] = None,
                  trunk: Optional[PredictorTrunk] = None, output_gamma: float = 1.0) -> None:
         super().__init__()
@@ -105,13 +125,16 @@ class SimilarityPredictor(nn.Module):
         out = num_taps if diagonal else num_taps * num_taps
         if trunk is None:
             hidden = hidden or HIDDEN[similarity]
-            self.trunk: Optional[PredictorTrunk] = PredictorTrunk(in_channels, hidden, out)
+            self.trunk: Optional[PredictorTrunk] = PredictorTrunk(in_channels, hidden, out, cosine=self.cosine)
             self.adapter: Optional[nn.Module] = None
             self._shared: Optional[TrunkRef] = None
         else:
             if trunk.out_channels != out:
                 raise ConfigError(f"shared predictor trunk gives {trunk.out_channels} outputs, "
                                   f"layer needs {out}")
+            if trunk.cosine != self.cosine:
+                raise ConfigError(f"shared predictor trunk has cosine={trunk.cosine}, {type(self).__name__} "
+                                  f"needs cosine={self.cosine}")
             hidden = trunk.conv1.weight.shape[0]
             self.trunk = None
             self.adapter = nn.Sequential(nn.Conv2d(in_channels, trunk.in_channels, 1, bias=False),
@@ -159,5 +182,23 @@ class HalfResolutionPredictor(SimilarityPredictor):
         return coarse.repeat_interleave(2, -2)[..., :height, :].repeat_interleave(2, -1)[..., :width]
 
 
+class FSpherePredictor(SimilarityPredictor):
+    """The released code's full-SphereNet DNS predictor (``nsl_fspherenet``, NSL_SPEC §3.2 third row), option
+    ``fsphere``: cos3x3(C -> hidden), BN, ReLU, cos3x3(hidden -> K), BN, + 1 -> m (B, K, H, W), where cos is a
+    :class:`CosineConv2d` (divided by the input patch norm and by the filter norm). DNS only.
+
+    Same arguments as :class:`SimilarityPredictor` (a shared trunk must be a cosine trunk).
+    """
+
+    cosine = True
+
+    def __init__(self, in_channels: int, similarity: str, num_taps: int, hidden: Optional[int] = None,
+                 trunk: Optional[PredictorTrunk] = None, output_gamma: float = 1.0) -> None:
+        if similarity != "dns":
+            raise ConfigError(f"the fsphere predictor is a DNS predictor (NSL_SPEC §3.2); got similarity "
+                              f"{similarity!r}")
+        super().__init__(in_channels, similarity, num_taps, hidden, trunk, output_gamma)
+
+
 #: the dynamic predictors by option name (``model.predictor``): ``spec`` = NSL_SPEC §3.2, the default
-PREDICTORS = {"spec": SimilarityPredictor, "half-res": HalfResolutionPredictor}
+PREDICTORS = {"spec": SimilarityPredictor, "half-res": HalfResolutionPredictor, "fsphere": FSpherePredictor}

@@ -11,16 +11,54 @@ The convs are padded when the maps are smaller than 10x10 (CloserLook's rule, so
 A pooling that would empty the map (1x1) is skipped.
 
 Features for the evaluator's cache are the flattened maps (B, C*h*w); they are reshaped back here.
+
+``transductive_bn`` (option, default False): Sung et al.'s released code never put BN in eval mode (and its
+momentum of 1 made the running statistics those of the last batch), so at test time every BN normalised with the
+statistics of the episode being scored. With the option on, evaluation does that: see :func:`batch_statistics`.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from ..episodes.batch import EpisodeBatch
-from .base import FewShotMethod, accuracy
+from .base import FewShotMethod, MethodOptions, accuracy
 from .registry import register_method
+
+
+@dataclass
+class RelationNetOptions(MethodOptions):
+    """Attributes:
+        transductive_bn: at evaluation (eval mode), every BN of the encoder and of the relation module normalises
+            with the statistics of the episode (support and query images through the encoder together; all
+            (class, query) pairs through the relation module), as Sung et al.'s code did, and updates no running
+            statistics. A query's scores then depend on the other queries of its episode. False (default): eval-
+            mode BN with the running statistics of training, so they depend on the support set only.
+    """
+
+    transductive_bn: bool = False
+
+
+@contextlib.contextmanager
+def batch_statistics(module: nn.Module) -> Iterator[None]:
+    """Within the block every BatchNorm of ``module`` normalises with the statistics of the batch it is given
+    and reads or writes no running statistics (they are detached for the block and put back after it)."""
+    saved = []
+    for bn in module.modules():
+        if isinstance(bn, nn.modules.batchnorm._BatchNorm):
+            saved.append((bn, bn.training, bn.running_mean, bn.running_var, bn.num_batches_tracked))
+            # train-mode BN with no running buffers: F.batch_norm uses the batch's statistics and updates nothing
+            bn.training, bn.running_mean, bn.running_var, bn.num_batches_tracked = True, None, None, None
+    try:
+        yield
+    finally:
+        for bn, training, mean, var, count in saved:
+            bn.training, bn.running_mean, bn.running_var, bn.num_batches_tracked = training, mean, var, count
 
 
 def _relation_block(in_channels: int, size: tuple[int, int], padding: int) -> tuple[nn.Sequential, tuple[int, int]]:
@@ -71,9 +109,31 @@ class RelationModule(nn.Module):
 class RelationNet(FewShotMethod):
     """Logits are relation scores in [0, 1]; the training loss is MSE to one-hot labels."""
 
+    Options = RelationNetOptions
+
     def _build(self) -> None:
         self.map_shape = tuple(self.backbone.map_shape(self.image_shape))
         self.relation = RelationModule(*self.map_shape)
+        # with episode statistics an image's features depend on its episode: the evaluator must not cache them
+        self.features_depend_on_episode = bool(self.options.transductive_bn)
+
+    def _episode_statistics(self, module: nn.Module) -> contextlib.AbstractContextManager:
+        """BN with the episode's statistics in eval mode when ``transductive_bn``; else nothing changes."""
+        if self.options.transductive_bn and not self.training:
+            return batch_statistics(module)
+        return contextlib.nullcontext()
+
+    def predict(
+        self, support: torch.Tensor, support_labels: torch.Tensor, query: torch.Tensor, way: int
+    ) -> torch.Tensor:
+        """(Q, way) scores; support and query go through the encoder as one batch (one set of statistics).
+
+        With ``transductive_bn`` in eval mode the scores are detached, as for every method whose features
+        depend on the episode (the evaluator calls those with gradients enabled, for MAML's inner loop)."""
+        if self.options.transductive_bn and not self.training:
+            with batch_statistics(self), torch.no_grad():
+                return super().predict(support, support_labels, query, way)
+        return super().predict(support, support_labels, query, way)
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, C'*h*w) flattened feature maps."""
@@ -91,9 +151,9 @@ class RelationNet(FewShotMethod):
         pairs = torch.cat(
             [class_maps[None].expand(n_query, -1, -1, -1, -1), query[:, None].expand(-1, way, -1, -1, -1)], dim=2
         )
-        return self.relation(pairs.reshape(n_query * way, 2 * self.map_shape[0], *self.map_shape[1:])).view(
-            n_query, way
-        )
+        with self._episode_statistics(self.relation):
+            scores = self.relation(pairs.reshape(n_query * way, 2 * self.map_shape[0], *self.map_shape[1:]))
+        return scores.view(n_query, way)
 
     def loss(self, episode: EpisodeBatch) -> tuple[torch.Tensor, dict[str, float]]:
         """MSE between the (Q, way) scores and one-hot query labels."""

@@ -71,11 +71,23 @@ class _BackboneChoice:
 class ModelConfig(NSOptions, _BackboneChoice):
     """Backbone and its neural-similarity options (NSL_SPEC §8.1): ``backbone`` plus the fields of
     :class:`NSOptions` (``nsl``, ``param``, ``learn_shape``, ``plain_first_layer``, ``dns_init``,
-    ``predictor_gamma``), defined there once and validated there. ``.ns`` is the plain :class:`NSOptions`.
+    ``predictor_gamma``, ``predictor``, ``predictor_hidden``, ``route``, ``shape_mode``, ``shape_l1``,
+    ``m_l2``), defined there once and validated there, plus ``width``. ``.ns`` is the plain :class:`NSOptions`.
+
+    ``width`` is the backbone's base channel count (64; Finn et al.'s MAML used 32): every block of ``cnn4`` and
+    ``cnn4-np``, and the stem and first stage of ``cnn9``, whose stages are width x (1, 2, 4).
 
     The backbone comes from a second base only so that it is the first field (a dataclass lists the fields of its
-    last base first), which keeps saved ``config.yaml`` files in the order they have always had.
+    last base first), which keeps saved ``config.yaml`` files in the order they have always had; ``width`` is
+    declared here, so it comes last.
     """
+
+    width: int = 64
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.width < 1:
+            raise ConfigError(f"model.width must be a positive channel count, got {self.width}")
 
 
 @dataclass

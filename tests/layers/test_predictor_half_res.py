@@ -59,7 +59,7 @@ def test_half_res_starts_near_identity_and_costs_a_quarter():
 
 
 def test_predictor_kind_is_checked():
-    assert set(PREDICTORS) == {"spec", "half-res"}
+    assert set(PREDICTORS) == {"spec", "half-res", "fsphere"}
     assert type(NSConv2d(3, 4, similarity="dns", dynamic=True).predictor) is SimilarityPredictor
     with pytest.raises(ConfigError, match="'quarter'"):
         NSConv2d(3, 4, dynamic=True, predictor_kind="quarter")

@@ -65,6 +65,8 @@ CACHEABLE = [c for c in CASES if not get_method(c[0]).features_depend_on_episode
 def test_feature_cache_gives_the_same_logits(name, options):
     """The evaluator embeds each image once and calls predict_from_features: it must equal predict."""
     method = build(name, options, tiny_cnn())
+    if method.features_depend_on_episode:  # set by these options (RelationNet's transductive_bn)
+        pytest.skip("with these options the features depend on the episode: the evaluator does not cache them")
     method.train()
     training_loss(method, synthetic_episode())  # move BN running stats away from their init
     method.eval()
