@@ -104,7 +104,8 @@ BUDGETS: dict[str, Budget] = {
             # 5-way, like the NSN rows it is the reference for (NSL_SPEC §8.2)
             "protonet": ("train.episodes=1500", "task.way=5"),
             # alpha 0.01 stays below the pixel floor in a short run; 600 episodes were too few
-            "maml": ("train.episodes=2400", "train.meta_batch=2", "method.inner_steps=3",
+            # width 64: the committed cpu table was trained so, before the preset took Finn et al.'s 32
+            "maml": ("train.episodes=2400", "model.width=64", "train.meta_batch=2", "method.inner_steps=3",
                      "method.test_inner_steps=5", "method.inner_lr=0.1"),
             # on the preset's cnn4-np; 1,500 episodes barely cleared the pixel floor
             "relationnet": ("train.episodes=6000",),
