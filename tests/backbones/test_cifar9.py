@@ -64,3 +64,13 @@ def test_every_ns_option_reaches_the_stage_convs():
     released = backbones.build("cifar9", nsl="static-dns", dns_init="released")
     m = next(m for m in released.modules() if isinstance(m, NSConv2d))
     assert m.M.tolist() == [1, 0, 0, 0, 1, 0, 0, 0, 1]
+
+
+def test_models_command_lists_the_spec_counts(capsys):
+    from fewshot_nsl.cli.main import main
+
+    assert main(["models", "--backbones", "cifar9"]) == 0
+    rows = {(r[1], r[2]): r[3] for r in (line.split() for line in capsys.readouterr().out.splitlines()[2:])
+            if r and r[0] == "cifar9"}
+    assert rows[("none", "-")] == f"{COUNTS['none']:,d}" and rows[("dynamic-uns", "disjoint")] == "2,014,560"
+    assert rows[("static-dns", "-")] == "511,281" and rows[("dynamic-dns", "disjoint")] == "890,946"
