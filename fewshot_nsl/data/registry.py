@@ -30,6 +30,8 @@ class DatasetSpec:
             ``data check``, which decodes image by image and collects every problem).
         index: ``index(root, split) -> SplitIndex``: names, labels and classes without decoding any image.
         find_splits: ``find_splits(root) -> names``: the splits whose files are present under ``root``.
+        folder: the data folder's name under ``$FEWSHOT_NSL_DATA`` (default: ``name``); a dataset read from
+            another's files names that one's folder.
     """
 
     name: str
@@ -40,6 +42,7 @@ class DatasetSpec:
     source: Optional[Callable[..., "SplitSource"]] = None
     index: Optional[Callable[[Optional[Path], str], "SplitIndex"]] = None
     find_splits: Optional[Callable[[Optional[Path]], Tuple[str, ...]]] = None
+    folder: Optional[str] = None
 
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
