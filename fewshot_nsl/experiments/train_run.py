@@ -2,16 +2,23 @@
 
 :mod:`fewshot_nsl.training` scores validation episodes with whatever :class:`~fewshot_nsl.training.validation.
 Validator` it is given and :mod:`fewshot_nsl.evaluation` knows nothing of training; this module passes the
-evaluator's :func:`~fewshot_nsl.evaluation.evaluator.episode_accuracies` to the trainer.
+evaluator's :func:`~fewshot_nsl.evaluation.evaluator.episode_accuracies` to the trainer (for a method whose
+``evaluation_kind`` is ``classification``: :func:`~fewshot_nsl.evaluation.classification.classification_accuracies`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..evaluation.classification import classification_accuracies
 from ..evaluation.evaluator import episode_accuracies
+from ..methods import get_method
 from ..runtime.config import Config
 from ..training.trainer import Trainer
+from ..training.validation import Validator
+
+#: a method's ``evaluation_kind`` -> how its validation episodes are scored during training
+VALIDATORS: dict[str, Validator] = {"episodes": episode_accuracies, "classification": classification_accuracies}
 
 
 def train(config: Config, out_dir: str | Path, resume: bool = True) -> Path:
@@ -21,4 +28,5 @@ def train(config: Config, out_dir: str | Path, resume: bool = True) -> Path:
     run (``DONE`` present) returns at once. Bad input raises :class:`~fewshot_nsl.core.errors.FewShotError`
     before anything in ``out_dir`` is changed. Validation accuracies (``metrics.jsonl``) are fractions.
     """
-    return Trainer(config, Path(out_dir), validator=episode_accuracies, resume=resume).fit()
+    validator = VALIDATORS[get_method(config.method_name).evaluation_kind]
+    return Trainer(config, Path(out_dir), validator=validator, resume=resume).fit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional
 
 from ..core.typed import from_dict
 from ..layers.options import NSOptions
@@ -30,6 +30,8 @@ class DataConfig:
     augment: bool = True
     cache_dir: Optional[str] = None
     num_workers: int = 0
+    #: the training augmentation recipe (data.transforms.AUGMENTATIONS): ``fewshot``, or ``cifar`` (NSL_SPEC §6)
+    augmentation: Literal["fewshot", "cifar"] = "fewshot"
 
 
 @dataclass
@@ -59,7 +61,11 @@ class ModelConfig(NSOptions, _BackboneChoice):
 
 @dataclass
 class OptimConfig:
-    """Optimiser and step schedule (ProtoNet: Adam 1e-3 halved every 2,000 episodes)."""
+    """Optimiser and step schedule (ProtoNet: Adam 1e-3 halved every 2,000 episodes).
+
+    ``lr_milestones`` (training episodes, increasing): multiply the rate by ``lr_gamma`` at each (a multi-step
+    schedule, e.g. the CIFAR recipe's 20,000 / 30,000 / 37,500); None: every ``lr_step`` episodes.
+    """
 
     optimizer: Literal["adam", "sgd"] = "adam"
     lr: float = 1e-3
@@ -67,6 +73,7 @@ class OptimConfig:
     momentum: float = 0.9
     lr_step: int = 2000
     lr_gamma: float = 0.5
+    lr_milestones: Optional[List[int]] = None
 
 
 @dataclass
