@@ -20,7 +20,15 @@ FLAG_KEYS = {
 }
 SWITCHES = {
     "learn_shape": "model.learn_shape", "plain_first_layer": "model.plain_first_layer", "amp": "train.amp",
-    "no_augment": "data.augment", "no_progress": "train.progress",
+    "no_augment": "data.augment", "no_progress": "train.progress", "skip_missing_eval": "eval.skip_if_missing",
+    "tensorboard": "train.tensorboard",
+}
+
+SWITCH_HELP = {
+    "skip_missing_eval": "train even when the final-evaluation split (eval.split) is missing, skipping that "
+                         "evaluation (default: refuse the run before its first step)",
+    "tensorboard": "also write the metrics as TensorBoard scalars into RUN_DIR/tensorboard/ (needs the "
+                   "'tensorboard' extra)",
 }
 
 
@@ -58,7 +66,7 @@ def add_parser(subparsers: Any) -> None:
     for flag, (_, kind) in FLAG_KEYS.items():
         p.add_argument("--" + flag.replace("_", "-"), dest=flag, type=kind, default=None)
     for flag in SWITCHES:
-        p.add_argument("--" + flag.replace("_", "-"), dest=flag, action="store_true")
+        p.add_argument("--" + flag.replace("_", "-"), dest=flag, action="store_true", help=SWITCH_HELP.get(flag))
     p.add_argument("--no-resume", dest="resume", action="store_false",
                    help="start afresh even if the run directory holds a checkpoint")
     p.add_argument("--resume", dest="resume", action="store_true", default=True,
@@ -92,6 +100,7 @@ def run_train(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
     from ..runtime.config import resolve_config
     from ..experiments.train_run import train
+    from ..training.preflight import check_final_eval
 
     if args.nproc is not None:
         if args.nproc < 1:
@@ -100,9 +109,11 @@ def run_train(args: argparse.Namespace) -> int:
             return _launch_torchrun(args.nproc)
     config = resolve_config(args.method, args.config, flags_to_dict(args), args.overrides)
     out = Path(args.out or f"runs/{config.method_name}-{config.data.dataset}")
+    # the final evaluation's split and episodes are checked before the first training step, not after the last
+    evaluate = args.evaluate and check_final_eval(config)
     run_dir = train(config, out, resume=args.resume)
     rank = int(os.environ.get("RANK", "0"))
-    if not args.evaluate or rank != 0:
+    if not evaluate or rank != 0:
         return 0
     from ..methods import get_method
 

@@ -20,6 +20,7 @@ import os
 import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -233,8 +234,9 @@ def cached_loader(source: SourceFn, workers: int | None = None) -> LoadFn:
     Every reader loads this one way; ``workers`` fixes the decoding threads (1 for data generated in code).
     """
 
-    def load(root: Path | None, split: str, image_size: int, cache_dir: Path | None) -> ImageSet:
-        """One split as an :class:`ImageSet` (through the decoded cache when the source is cacheable)."""
-        return load_cached(source(root, split, image_size), cache_dir, workers)
+    def load(root: Path | None, split: str, image_size: int, cache_dir: Path | None, **options: Any) -> ImageSet:
+        """One split as an :class:`ImageSet` (through the decoded cache when the source is cacheable); ``options``
+        go to ``source`` (the folder reader's ``class_split``)."""
+        return load_cached(source(root, split, image_size, **options), cache_dir, workers)
 
     return load

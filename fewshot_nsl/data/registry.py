@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from ..core.registry import Registry
 from .base import ImageSet
@@ -30,6 +30,9 @@ class DatasetSpec:
             ``data check``, which decodes image by image and collects every problem).
         index: ``index(root, split) -> SplitIndex``: names, labels and classes without decoding any image.
         find_splits: ``find_splits(root) -> names``: the splits whose files are present under ``root``.
+        class_split: ``class_split(root, rule) -> {"train": classes, "val": ..., "test": ...}`` for a reader
+            that can split its classes by a :class:`~.class_split.ClassSplit` (``data.class_split``); its
+            ``load``, ``source`` and ``index`` then take the rule as the keyword ``class_split``.
         folder: the data folder's name under ``$FEWSHOT_NSL_DATA`` (default: ``name``); a dataset read from
             another's files names that one's folder.
     """
@@ -42,6 +45,7 @@ class DatasetSpec:
     source: Optional[Callable[..., "SplitSource"]] = None
     index: Optional[Callable[[Optional[Path], str], "SplitIndex"]] = None
     find_splits: Optional[Callable[[Optional[Path]], Tuple[str, ...]]] = None
+    class_split: Optional[Callable[..., Dict[str, List[str]]]] = None
     folder: Optional[str] = None
 
 

@@ -11,8 +11,8 @@ from .drawing import build_episode_file, make_episode_file
 from .file_format import FORMAT, VERSION, EpisodeFile, episode_file_name, read_episode_file, write_episode_file
 from .fingerprint import episodes_fingerprint
 from .labelled_split import LabelledSplit, SplitLabels
-from .standard import ENV_VAR, episode_dirs, standard_episode_file
+from .standard import ENV_VAR, STANDARD_DIR, episode_dirs, standard_episode_file
 
-__all__ = ["ENV_VAR", "FORMAT", "VERSION", "EpisodeFile", "LabelledSplit", "SplitLabels", "build_episode_file",
-           "episode_dirs", "episode_file_name", "episodes_fingerprint", "make_episode_file", "read_episode_file",
-           "standard_episode_file", "write_episode_file"]
+__all__ = ["ENV_VAR", "FORMAT", "STANDARD_DIR", "VERSION", "EpisodeFile", "LabelledSplit", "SplitLabels",
+           "build_episode_file", "episode_dirs", "episode_file_name", "episodes_fingerprint", "make_episode_file",
+           "read_episode_file", "standard_episode_file", "write_episode_file"]

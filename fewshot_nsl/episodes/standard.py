@@ -1,4 +1,5 @@
-"""Where the committed standard episode files are found: ``$FEWSHOT_NSL_EPISODES``, then ``<checkout>/episodes``."""
+"""Where the committed standard episode files are found: ``$FEWSHOT_NSL_EPISODES``, then the package's own
+``standard_files/`` folder (package data: found the same from a checkout, an editable install or a wheel)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from pathlib import Path
 
 from .file_format import episode_file_name
 
-#: an ``os.pathsep``-separated list of folders searched before the checkout's own ``episodes/``
+#: an ``os.pathsep``-separated list of folders searched before the package's own ``standard_files/``
 ENV_VAR = "FEWSHOT_NSL_EPISODES"
+#: the committed standard episode files (600 episodes, seed 0), shipped inside the package
+STANDARD_DIR = Path(__file__).resolve().parent / "standard_files"
 
 
 def episode_dirs() -> list[Path]:
-    """Folders searched for standard episode files: ``$FEWSHOT_NSL_EPISODES`` entries, then ``<checkout>/episodes``."""
+    """Folders searched for standard episode files: ``$FEWSHOT_NSL_EPISODES`` entries, then :data:`STANDARD_DIR`."""
     dirs = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parents[2] / "episodes")
+    dirs.append(STANDARD_DIR)
     return dirs
 
 

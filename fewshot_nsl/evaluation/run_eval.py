@@ -99,7 +99,7 @@ def evaluate_run(
     config = model.config
     d = config.data
     split = split or config.eval.split
-    imageset = load_split(d.dataset, split, data_root or d.data_root, d.image_size, d.cache_dir)
+    imageset = load_split(d.dataset, split, data_root or d.data_root, d.image_size, d.cache_dir, d.class_split_rule())
     if tuple(imageset.image_shape) != tuple(model.image_shape):
         raise DataError(f"{d.dataset}/{split} images are {imageset.image_shape}, but run {run_dir} was trained on "
                         f"{tuple(model.image_shape)}")

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..data import class_split_of
+from ..data.class_split import write_class_split
+from ..data.roots import resolve_root
 from ..evaluation.classification import classification_accuracies
 from ..evaluation.evaluator import episode_accuracies
 from ..methods import get_method
@@ -27,6 +30,20 @@ def train(config: Config, out_dir: str | Path, resume: bool = True) -> Path:
     Re-running into a run directory resumes from ``checkpoints/last.pt`` (unless ``resume=False``); a finished
     run (``DONE`` present) returns at once. Bad input raises :class:`~fewshot_nsl.core.errors.FewShotError`
     before anything in ``out_dir`` is changed. Validation accuracies (``metrics.jsonl``) are fractions.
+    With ``data.class_split``, the classes of each split are recorded in ``RUN_DIR/class_split.json``.
     """
     validator = VALIDATORS[get_method(config.method_name).evaluation_kind]
-    return Trainer(config, Path(out_dir), validator=validator, resume=resume).fit()
+    trainer = Trainer(config, Path(out_dir), validator=validator, resume=resume)
+    if not trainer.run.config.exists():  # a new run: recorded now, so that a killed run has it too
+        _record_class_split(config, trainer)
+    run_dir = trainer.fit()
+    _record_class_split(config, trainer)  # a resumed or restarted run, once the trainer has accepted the directory
+    return run_dir
+
+
+def _record_class_split(config: Config, trainer: Trainer) -> None:
+    d = config.data
+    rule = d.class_split_rule()
+    if rule is not None and trainer.dist.is_main:
+        write_class_split(trainer.run.root, rule, d.dataset, resolve_root(d.dataset, d.data_root),
+                          class_split_of(d.dataset, d.data_root, rule))

@@ -94,6 +94,11 @@ def validate_ranges(config: Config) -> None:
         raise ConfigError(f"setting data.image_size must be >= 8, got {config.data.image_size}")
     if config.optim.lr <= 0:
         raise ConfigError(f"setting optim.lr must be > 0, got {config.optim.lr}")
+    every, minutes = config.train.checkpoint_every_episodes, config.train.checkpoint_every_minutes
+    if every is not None and every < 1:
+        raise ConfigError(f"setting train.checkpoint_every_episodes must be >= 1 or null, got {every}")
+    if minutes is not None and not 0 < minutes < float("inf"):
+        raise ConfigError(f"setting train.checkpoint_every_minutes must be > 0 or null, got {minutes}")
     if config.train.device not in ("auto", "cpu", "cuda") and not config.train.device.startswith("cuda:"):
         raise ConfigError(f"setting train.device must be auto, cpu or cuda, got {config.train.device!r}")
 

@@ -16,7 +16,8 @@ class RunDir:
 
     Layout: ``config.yaml`` (the resolved config), ``metrics.jsonl`` (training and validation lines),
     ``checkpoints/last.pt`` and ``checkpoints/best.pt`` (atomic), ``eval/*.json`` (per-episode accuracies),
-    ``DONE`` (written when training finished).
+    ``DONE`` (written when training finished), ``tensorboard/`` (with ``train.tensorboard``), ``.lock`` (while a
+    process trains into it: :mod:`.run_lock`).
     """
 
     root: Path
@@ -46,6 +47,10 @@ class RunDir:
         return self.root / "DONE"
 
     @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    @property
     def eval_dir(self) -> Path:
         return self.root / "eval"
 
@@ -65,3 +70,20 @@ class RunDir:
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise FewShotError(f"output directory {self.root} is not writable ({reason})") from None
+
+    def check_writable(self) -> None:
+        """Prove the folder can be written (or created) without creating anything; a clear error otherwise.
+
+        An existing folder is probed with a file that is removed at once; for a new one, its nearest existing
+        ancestor must be a writable folder.
+        """
+        if self.root.is_dir():
+            self.ensure_writable()
+            return
+        target = self.root
+        while not target.exists() and target.parent != target:
+            target = target.parent
+        if not target.is_dir():
+            raise FewShotError(f"output directory {self.root} is not writable ({target} is not a folder)")
+        if not os.access(target, os.W_OK | os.X_OK):
+            raise FewShotError(f"output directory {self.root} is not writable (cannot create it in {target})")

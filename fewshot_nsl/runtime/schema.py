@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional, Union
 
+from ..core.errors import ConfigError
 from ..core.typed import from_dict
+from ..data import DATASETS, ClassSplit
+from ..data.class_split import parse_ratios
 from ..layers.options import NSOptions
 from ..methods import MethodOptions, get_method
 
@@ -30,8 +33,25 @@ class DataConfig:
     augment: bool = True
     cache_dir: Optional[str] = None
     num_workers: int = 0
+    #: class-disjoint train/val/test of a plain class-folder dataset (no split files): the (train, val, test)
+    #: fractions of its classes, "0.64,0.16,0.20" or [0.64, 0.16, 0.2]; kept as three floats; the rule is in
+    #: data/class_split.py. None: the dataset's own splits.
+    class_split: Union[str, List[float], None] = None
+    class_split_seed: int = 0
     #: the training augmentation recipe (data.transforms.AUGMENTATIONS): ``fewshot``, or ``cifar`` (NSL_SPEC §6)
     augmentation: Literal["fewshot", "cifar"] = "fewshot"
+
+    def __post_init__(self) -> None:
+        # checked when the config is read, so a bad value fails before any data is touched
+        if self.class_split is not None:
+            self.class_split = list(parse_ratios(self.class_split))
+            if self.dataset in DATASETS and DATASETS.get(self.dataset).class_split is None:
+                raise ConfigError(f"setting data.class_split: dataset {self.dataset!r} has splits of its own "
+                                  "(only a folder dataset of plain class folders is split by class_split)")
+
+    def class_split_rule(self) -> Optional[ClassSplit]:
+        """The :class:`~fewshot_nsl.data.ClassSplit` that ``load_split`` takes; None without ``class_split``."""
+        return ClassSplit.from_setting(self.class_split, self.class_split_seed)
 
 
 @dataclass
@@ -83,6 +103,9 @@ class TrainConfig:
     ``episodes`` counts training episodes (for supervised methods: mini-batches); a step takes
     ``meta_batch`` episodes (per process), so the run has ``ceil(episodes / (meta_batch * world))`` steps.
     ``device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (checked in :func:`.resolve.validate_ranges`).
+    ``checkpoint_every_episodes`` / ``checkpoint_every_minutes`` write ``checkpoints/last.pt`` at least that often
+    (whichever comes first; None: never by that measure), besides every validation; ``tensorboard`` also writes
+    the ``metrics.jsonl`` records as TensorBoard scalars into ``RUN_DIR/tensorboard/``.
     """
 
     episodes: int = 2000
@@ -97,11 +120,15 @@ class TrainConfig:
     threads: Optional[int] = None
     channels_last: Optional[bool] = None
     progress: bool = True
+    checkpoint_every_episodes: Optional[int] = None
+    checkpoint_every_minutes: Optional[float] = 2.0
+    tensorboard: bool = False
 
 
 @dataclass
 class EvalConfig:
-    """The fixed evaluation episodes."""
+    """The fixed evaluation episodes. ``skip_if_missing``: train even when ``split`` is missing, skipping the
+    final evaluation (with one logged line) instead of refusing the run before its first step."""
 
     split: str = "test"
     way: int = 5
@@ -110,6 +137,7 @@ class EvalConfig:
     episodes: int = 600
     seed: int = 0
     episodes_file: Optional[str] = None
+    skip_if_missing: bool = False
 
 
 @dataclass

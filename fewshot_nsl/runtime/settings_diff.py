@@ -15,6 +15,7 @@ __all__ = ["RESUMABLE_CHANGES", "changed_settings"]
 RESUMABLE_CHANGES = frozenset({
     "train.episodes", "train.device", "train.progress", "train.threads", "train.channels_last", "data.num_workers",
     "data.data_root", "data.cache_dir", "eval.episodes_file",
+    "train.checkpoint_every_episodes", "train.checkpoint_every_minutes", "train.tensorboard", "eval.skip_if_missing",
 })
 
 

@@ -32,11 +32,14 @@ from ..runtime.device import resolve_device, set_threads
 from ..runtime.distributed import DistInfo, barrier, episode_index, init_distributed
 from ..runtime.memory_format import place_method
 from ..runtime.run_dir import RunDir
+from ..runtime.run_lock import RunLock
+from .checkpointing import CheckpointSchedule
 from .errors import TrainingDiverged, TrainingInterrupted
 from .optim import build_optimizer, build_scheduler
 from .rng_state import rng_state, set_rng_state
 from .stop_signal import StopFlag
 from .stream import make_transform, training_stream
+from .tensorboard import ScalarLog, scalar_log, summary_writer_class
 from .train_state import check_same_config, check_world_size, load_model_state
 from .validation import Validator, validate_sharded
 
@@ -50,7 +53,8 @@ class Trainer:
 
     Re-running into a run directory resumes from ``checkpoints/last.pt`` (unless ``resume=False``); a finished
     run (``DONE`` present) returns at once. Bad input raises :class:`~fewshot_nsl.core.errors.FewShotError`
-    before anything in ``out_dir`` is changed.
+    before anything in ``out_dir`` is changed; so does a run directory another process trains into
+    (:class:`~fewshot_nsl.runtime.run_lock.RunLock`, held by rank 0 during :meth:`fit`).
     """
 
     def __init__(self, config: Config, out_dir: Path, validator: Validator, resume: bool = True) -> None:
@@ -65,10 +69,13 @@ class Trainer:
             self.device = resolve_device(config.train.device, self.dist.local_rank)
             set_threads(config.train.threads, self.dist.world_size)
         if self.dist.is_main:
-            self.run.ensure_writable()
+            self.run.check_writable()
+        if config.train.tensorboard:
+            summary_writer_class()  # refuse a missing package before anything is written
         d = config.data
-        self.train_images = load_split(d.dataset, d.train_split, d.data_root, d.image_size, d.cache_dir)
-        self.val_images = load_split(d.dataset, d.val_split, d.data_root, d.image_size, d.cache_dir)
+        rule = d.class_split_rule()
+        self.train_images = load_split(d.dataset, d.train_split, d.data_root, d.image_size, d.cache_dir, rule)
+        self.val_images = load_split(d.dataset, d.val_split, d.data_root, d.image_size, d.cache_dir, rule)
         e = config.eval
         val_sampler = EpisodeSampler(
             self.val_images.labels, e.way, e.shot, e.query, seed=e.seed,
@@ -96,6 +103,9 @@ class Trainer:
         self.best_accuracy = -1.0
         self.started = time.time()
         self.wall_before = 0.0
+        self.window: List[Dict[str, float]] = []  # step stats since the last metrics line (kept by checkpoints)
+        self.schedule = CheckpointSchedule.from_config(config)
+        self.scalars: ScalarLog | None = None
 
     # -- checkpoints (their layout: see .train_state) ---------------------------------------------
     def _state(self) -> Dict[str, Any]:
@@ -108,6 +118,7 @@ class Trainer:
             "episodes_seen": self.step * self.global_batch,
             "rng": rng_state(),
             "metrics": self.metrics,
+            "log_window": list(self.window),
             "best_accuracy": self.best_accuracy,
             "config": self.config.to_dict(),
             "image_shape": list(self.train_images.image_shape),
@@ -131,6 +142,7 @@ class Trainer:
         set_rng_state(state["rng"])
         self.step = int(state["step"])
         self.metrics = list(state["metrics"])
+        self.window = list(state.get("log_window", []))
         self.best_accuracy = float(state["best_accuracy"])
         self.wall_before = float(state.get("wall_s", 0.0))
         if self.dist.is_main:  # the metrics file holds exactly what the checkpoint knew
@@ -144,12 +156,15 @@ class Trainer:
         save_checkpoint(state, self.run.last)
         if best:
             save_checkpoint(state, self.run.best)
+        self.schedule.saved()
 
     def _log(self, record: Dict[str, Any]) -> None:
         self.metrics.append(record)
         if self.dist.is_main:
             with open(self.run.metrics, "a") as handle:
                 handle.write(json.dumps(record) + "\n")
+            if self.scalars is not None:
+                self.scalars.write(record)
 
     # -- the loop ---------------------------------------------------------------------------------
     def _to_device(self, item: Any) -> Any:
@@ -210,35 +225,45 @@ class Trainer:
 
     def fit(self) -> Path:
         """Train to ``train.episodes``, validating every ``train.val_every`` episodes; the run directory."""
-        if not self._start():
-            return self.run.root
+        with RunLock(self.run.root) if self.dist.is_main else contextlib.nullcontext():
+            if not self._start():
+                return self.run.root
+            on = self.config.train.tensorboard and self.dist.is_main
+            with scalar_log(on, self.run.tensorboard, self.step * self.global_batch) as self.scalars:
+                self._loop()
+            self._finish()
+        return self.run.root
+
+    def _loop(self) -> None:
         stream = self._stream()
-        window: List[Dict[str, float]] = []
         c = self.config.train
         bar = tqdm(
             total=self.total_steps * self.global_batch, initial=self.step * self.global_batch, unit="ep",
             desc=f"train {self.config.method_name}", disable=not (c.progress and self.dist.is_main), dynamic_ncols=True,
         )
+        self.schedule.saved()  # the time to the first periodic checkpoint counts from the start of training
         with StopFlag() as stop, bar:
             while self.step < self.total_steps:
                 stats = self._train_step(stream)
                 self.step += 1
                 bar.update(self.global_batch)
-                window.append(stats)
+                self.window.append(stats)
                 seen = self.step * self.global_batch
                 if self.step % c.log_every == 0 or self.step == self.total_steps:
                     record = {
                         "step": self.step, "episode": seen,
-                        "loss": float(np.mean([w["loss"] for w in window])),
-                        "accuracy": float(np.mean([w["accuracy"] for w in window])),
+                        "loss": float(np.mean([w["loss"] for w in self.window])),
+                        "accuracy": float(np.mean([w["accuracy"] for w in self.window])),
                         "lr": self.optimizer.param_groups[0]["lr"],
                     }
-                    window.clear()
+                    self.window.clear()
                     bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['accuracy']:.3f}")
                     self._log(record)
                 previous = (self.step - 1) * self.global_batch
                 if seen // c.val_every > previous // c.val_every or self.step == self.total_steps:
                     self._validate_and_save(seen)
+                elif self.schedule.due(previous, seen):
+                    self._save(best=False)
                 if stop.signum is not None:
                     self._save(best=False)
                     barrier(self.dist)
@@ -246,8 +271,6 @@ class Trainer:
                         f"interrupted at training episode {seen}; checkpoint written to {self.run.last}; "
                         "run the same command again to resume", stop.signum,
                     )
-        self._finish()
-        return self.run.root
 
     def _validate_and_save(self, seen: int) -> None:
         val = self.validate()

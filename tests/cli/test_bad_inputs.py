@@ -196,3 +196,53 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and str(tmp_path / "nowhere") in done.stderr
+
+
+def _without_test_images(root):
+    """The audit's case: a Mini-ImageNet copy whose test.csv lists images that are not there."""
+    for line in (root / "test.csv").read_text().splitlines()[1:]:
+        (root / "images" / line.split(",")[0]).unlink()
+    return root
+
+
+def test_missing_test_images_fail_before_the_first_step(tmp_path, capsys):
+    import time
+
+    root = _without_test_images(_ravi(tmp_path / "mini"))
+    out = tmp_path / "o"
+    start = time.perf_counter()
+    line = _fails_cleanly(capsys, ["train", "--dataset", "mini-imagenet", "--data-root", str(root),
+                                   "--episodes", "20000", "--no-progress", "--out", str(out)],
+                          "mini-imagenet/test", str(root), "--skip-missing-eval")
+    assert time.perf_counter() - start < 3, "the check must not wait for training"
+    assert "missing" in line
+    assert not out.exists()  # nothing written: no checkpoint, no metrics, not even the folder
+
+
+def test_skip_missing_eval_trains_and_says_so_in_one_line(tmp_path, capsys, caplog):
+    root = _without_test_images(_ravi(tmp_path / "mini"))
+    out = tmp_path / "o"
+    code = main(["train", "--dataset", "mini-imagenet", "--data-root", str(root), "--episodes", "2",
+                 "--val-every", "2", "--val-episodes", "2", "--no-progress", "--skip-missing-eval",
+                 "--way", "5", "--shot", "1", "--query", "2", "--image-size", "16", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    skipped = [r.getMessage() for r in caplog.records if "final evaluation" in r.getMessage()]
+    assert len(skipped) == 1 and "skipped" in skipped[0] and "mini-imagenet/test" in skipped[0], skipped
+    assert "\n" not in skipped[0]
+    assert (out / "DONE").exists() and not (out / "eval").exists()
+
+
+def test_missing_episodes_file_fails_before_training(tmp_path, capsys):
+    out = tmp_path / "o"
+    missing = tmp_path / "nope.json.gz"
+    _fails_cleanly(capsys, ["train", "--dataset", "synthetic", "--episodes", "2", "--no-progress",
+                            "--set", f"eval.episodes_file={missing}", "--out", str(out)], str(missing))
+    assert not out.exists()
+
+
+def test_missing_eval_split_leaves_an_existing_run_untouched(capsys, finished_run):
+    before = _digest(finished_run)
+    _fails_cleanly(capsys, ["train", "--dataset", "synthetic", "--way", "3", "--shot", "1", "--query", "2",
+                            "--set", "eval.way=3", "--set", "eval.query=2", "--set", "eval.split=nosuch",
+                            "--episodes", "4", "--no-progress", "--out", str(finished_run)], "nosuch")
+    assert _digest(finished_run) == before

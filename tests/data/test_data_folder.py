@@ -1,4 +1,5 @@
-"""Folder datasets: class folders ('all'), split CSVs, split sub-folders, and the error for a missing split."""
+"""Folder datasets: class folders ('all'), split CSVs, split sub-folders, and the error for a missing split
+(class splits by ratios: test_class_split.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def test_class_folders_form_split_all(tmp_path: Path) -> None:
 
 def test_missing_split_lists_what_exists(tmp_path: Path) -> None:
     write_images(tmp_path, {"cat": 1})
-    with pytest.raises(DataError, match=r"no split 'train'.*splits found: all\)"):
+    with pytest.raises(DataError, match=r"no split 'train'.*splits found: all\); split its classes with "
+                                        r"--set data.class_split=0\.64,0\.16,0\.20$"):
         load(tmp_path, "train")
 
 

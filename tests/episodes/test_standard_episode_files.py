@@ -4,10 +4,11 @@ import pathlib
 
 import pytest
 
-from fewshot_nsl.episodes.files import SplitLabels, build_episode_file, episode_dirs, read_episode_file
+from fewshot_nsl.episodes.files import STANDARD_DIR, SplitLabels, build_episode_file, episode_dirs, read_episode_file
 from fewshot_nsl.core.errors import DataError
 
-EPISODES = pathlib.Path(__file__).resolve().parents[2] / "episodes"
+#: committed inside the package (package data), so that an installed wheel finds them too (tests/test_wheel.py)
+EPISODES = pathlib.Path(__file__).resolve().parents[2] / "fewshot_nsl" / "episodes" / "standard_files"
 FILES = sorted(EPISODES.glob("*.json.gz"))
 
 
@@ -20,7 +21,7 @@ def test_the_standard_set_is_complete_and_small():
         for shot in (1, 5):
             assert f"omniglot_test_{way}way{shot}shot15query_600ep_seed0.json.gz" in names
     assert sum(f.stat().st_size for f in FILES) < 5 * 2**20
-    assert EPISODES in episode_dirs()
+    assert EPISODES == STANDARD_DIR and EPISODES in episode_dirs()
     readme = (EPISODES / "README.md").read_text()
     assert all(f.name in readme for f in FILES)
 

@@ -27,8 +27,8 @@ def _config(*extra):
     return resolve_config("protonet", overrides=OVERRIDES + list(extra))
 
 
-def _launch(out):
-    cmd = [sys.executable, "-m", "fewshot_nsl", "train", *ARGS, "--out", str(out), "--no-eval"]
+def _launch(out, args=ARGS):
+    cmd = [sys.executable, "-m", "fewshot_nsl", "train", *args, "--out", str(out), "--no-eval"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
 
@@ -78,6 +78,56 @@ def test_killed_process_resumes_to_identical_weights(uninterrupted, tmp_path):
                        load_checkpoint(out / "checkpoints" / "best.pt"))
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert lines == (uninterrupted / "metrics.jsonl").read_text().splitlines()
+
+
+#: the same run without validation until its end (val_every beyond the run, as in the cpu budget) and a metrics
+#: line every 3 steps, so that periodic checkpoints fall between two metrics lines
+NO_VAL = ["train.val_every=1000", "train.log_every=3"]
+
+
+def _no_val_args(*checkpoint):
+    args = [a for a in ARGS]
+    args[args.index("--val-every") + 1] = "1000"
+    args[args.index("train.log_every=2")] = "train.log_every=3"
+    for item in checkpoint:
+        args += ["--set", item]
+    return args
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_no_val(tmp_path_factory):
+    """Checkpoint settings left at their defaults: no periodic checkpoint in so short a run."""
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("whole-noval")
+    train(_config(*NO_VAL), out)
+    return out
+
+
+@pytest.mark.parametrize("checkpoint", [
+    ("train.checkpoint_every_episodes=4", "train.checkpoint_every_minutes=null"),
+    ("train.checkpoint_every_minutes=0.0005",),  # every 30 ms: WHEN it happens depends on the machine
+], ids=["every-4-episodes", "every-30-ms"])
+def test_sigkill_without_validation_resumes_from_a_periodic_checkpoint(uninterrupted_no_val, tmp_path, checkpoint):
+    out = tmp_path / "killed"
+    proc = _launch(out, _no_val_args(*checkpoint))
+    _wait_for_checkpoint(proc, out / "checkpoints" / "last.pt")
+    time.sleep(0.05 + 0.3 * (os.getpid() % 7) / 7)  # "at any point": not just right after a checkpoint
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert 0 < partial["step"] < 60, "the process finished before it could be killed"
+    assert not (out / "DONE").exists()
+    resume = subprocess.run([sys.executable, "-m", "fewshot_nsl", "train", *_no_val_args(*checkpoint),
+                             "--out", str(out), "--no-eval"], capture_output=True, text=True,
+                            env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=300)
+    assert resume.returncode == 0, resume.stderr[-2000:]
+    assert f"resuming {out} at step {partial['step']} of 60" in resume.stderr
+    whole = load_checkpoint(uninterrupted_no_val / "checkpoints" / "last.pt")
+    resumed = load_checkpoint(out / "checkpoints" / "last.pt")
+    _assert_same_state(whole, resumed)
+    assert resumed["metrics"] == whole["metrics"]
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert lines == (uninterrupted_no_val / "metrics.jsonl").read_text().splitlines()
 
 
 def test_sigterm_finishes_the_step_and_writes_a_checkpoint(uninterrupted, tmp_path):
