@@ -13,14 +13,19 @@ from ..core.errors import ConfigError
 #: (nsl, param) rows of the table; ``param`` only matters for dynamic variants
 VARIANTS = [("none", "-"), ("static-dns", "-"), ("static-uns", "-"), ("dynamic-dns", "disjoint"),
             ("dynamic-dns", "shared"), ("dynamic-uns", "disjoint"), ("dynamic-uns", "shared")]
+#: classifier backbones: listed at their own input side, with their score layer for ``--num-classes`` classes
+#: (cifar9: 32x32, NSL_SPEC §6's counts are for 10 classes)
+NATIVE_SIZE = {"cifar9": 32}
 
 
 def model_table(image_size: int = 84, in_channels: int = 3, names: Sequence[str] = ("cnn4", "cnn9"),
-                learn_shape: bool = False, plain_first_layer: bool = False) -> List[Dict[str, object]]:
+                learn_shape: bool = False, plain_first_layer: bool = False,
+                num_classes: int = 10) -> List[Dict[str, object]]:
     """One row per backbone x variant: backbone, nsl, param, params (count), feature_dim, feature_map
     (C, h, w).
 
-    Feature sizes come from a dry run on one (in_channels, image_size, image_size) input.
+    Feature sizes come from a dry run on one (in_channels, image_size, image_size) input; a backbone of
+    :data:`NATIVE_SIZE` is built with its score layer for ``num_classes`` classes and measured at its own side.
     """
     if image_size < 1 or in_channels < 1:
         raise ConfigError(f"--image-size and --in-channels must be positive, got {image_size}, {in_channels}")
@@ -29,10 +34,12 @@ def model_table(image_size: int = 84, in_channels: int = 3, names: Sequence[str]
         for nsl, param in VARIANTS:
             if learn_shape and nsl == "none":
                 continue
+            native = {"num_classes": num_classes} if name in NATIVE_SIZE else {}
             net = backbones.build(name, in_channels=in_channels, nsl=nsl,
                                   param="disjoint" if param == "-" else param,
-                                  learn_shape=learn_shape, plain_first_layer=plain_first_layer)
-            shape = (in_channels, image_size, image_size)
+                                  learn_shape=learn_shape, plain_first_layer=plain_first_layer, **native)
+            side = NATIVE_SIZE.get(name, image_size)
+            shape = (in_channels, side, side)
             try:
                 fmap = net.map_shape(shape)
             except RuntimeError as exc:
@@ -62,9 +69,12 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``fewshot-nsl models``; prints the table, returns the exit code 0."""
     with torch.no_grad():
         rows = model_table(args.image_size, args.in_channels, args.backbones, args.learn_shape,
-                           args.plain_first_layer)
+                           args.plain_first_layer, args.num_classes)
     print(f"input {args.in_channels}x{args.image_size}x{args.image_size}")
     print(format_table(rows))
+    for name in (n for n in NATIVE_SIZE if n in args.backbones):
+        side = NATIVE_SIZE[name]
+        print(f"{name}: input {args.in_channels}x{side}x{side}, score layer for {args.num_classes} classes included")
     return 0
 
 
@@ -75,7 +85,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                    help="parameter counts and feature sizes of every backbone x NS variant")
     parser.add_argument("--image-size", type=int, default=84, help="input height = width (default 84)")
     parser.add_argument("--in-channels", type=int, default=3, help="input channels (3 RGB, 1 Omniglot)")
-    parser.add_argument("--backbones", nargs="+", default=["cnn4", "cnn9"], help="backbones to list")
+    parser.add_argument("--backbones", nargs="+", default=["cnn4", "cnn9", "cifar9"], help="backbones to list")
+    parser.add_argument("--num-classes", type=int, default=10, help="classes of cifar9's score layer (10)")
     parser.add_argument("--learn-shape", action="store_true", help="count the kernel-shape gates too")
     parser.add_argument("--plain-first-layer", action="store_true", help="keep the first conv plain")
     parser.set_defaults(func=run)

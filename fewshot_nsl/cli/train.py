@@ -123,9 +123,31 @@ def run_train(args: argparse.Namespace) -> int:
     rank = int(os.environ.get("RANK", "0"))
     if not evaluate or rank != 0:
         return 0
+    from ..methods import get_method
+
+    FINAL_EVALUATIONS[get_method(config.method_name).evaluation_kind](run_dir, config, args.json)
+    return 0
+
+
+def _evaluate_episodes(run_dir: Path, config: Any, as_json: bool) -> None:
+    """Few-shot accuracy of the best checkpoint on the fixed test episodes."""
     from .evaluate import report
     from ..evaluation.run_eval import evaluate_run
 
-    result = evaluate_run(run_dir, data_root=config.data.data_root, device=config.train.device)
-    report(result, args.json)
-    return 0
+    report(evaluate_run(run_dir, data_root=config.data.data_root, device=config.train.device), as_json)
+
+
+def _evaluate_classification(run_dir: Path, config: Any, as_json: bool) -> None:
+    """Top-1 / top-5 error (95% Wilson intervals) of the last checkpoint on the whole test split."""
+    import json
+
+    from ..evaluation.classification import evaluate_classification_run
+
+    result = evaluate_classification_run(run_dir, data_root=config.data.data_root, device=config.train.device)
+    print(result.summary())
+    if as_json:
+        print(json.dumps(result.payload()))
+
+
+#: a method's ``evaluation_kind`` -> the final evaluation of its run (prints it; ``--json``: one JSON last line)
+FINAL_EVALUATIONS = {"episodes": _evaluate_episodes, "classification": _evaluate_classification}

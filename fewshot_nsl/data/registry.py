@@ -33,6 +33,8 @@ class DatasetSpec:
         class_split: ``class_split(root, rule) -> {"train": classes, "val": ..., "test": ...}`` for a reader
             that can split its classes by a :class:`~.class_split.ClassSplit` (``data.class_split``); its
             ``load``, ``source`` and ``index`` then take the rule as the keyword ``class_split``.
+        folder: the data folder's name under ``$FEWSHOT_NSL_DATA`` (default: ``name``); a dataset read from
+            another's files names that one's folder.
     """
 
     name: str
@@ -44,6 +46,7 @@ class DatasetSpec:
     index: Optional[Callable[[Optional[Path], str], "SplitIndex"]] = None
     find_splits: Optional[Callable[[Optional[Path]], Tuple[str, ...]]] = None
     class_split: Optional[Callable[..., Dict[str, List[str]]]] = None
+    folder: Optional[str] = None
 
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")

@@ -40,16 +40,18 @@ def resolve_root(dataset: str, data_root: str | None) -> Path:
         DataError: ``data_root`` does not exist, or no root was given and ``$FEWSHOT_NSL_DATA`` names
             no folder holding ``<dataset>/``.
     """
+    spec = DATASETS.get(dataset) if dataset in DATASETS else None
+    folder = (spec.folder if spec is not None else None) or dataset  # the folder the files live in
     if data_root is not None and str(data_root) != "":
         root = Path(data_root).expanduser()
         if not root.exists():
             raise DataError(f"data root {str(root)!r} does not exist (--data-root / data.data_root)")
-        if (root / dataset).is_dir() and not _holds_splits(dataset, root):
-            return root / dataset
+        if (root / folder).is_dir() and not _holds_splits(dataset, root):
+            return root / folder
         return root
     env = os.environ.get(DATA_ENV)
     if env:
-        candidate = Path(env).expanduser() / dataset
+        candidate = Path(env).expanduser() / folder
         if candidate.is_dir():
             return candidate
     if (PACKAGED / dataset).is_dir():
@@ -57,10 +59,10 @@ def resolve_root(dataset: str, data_root: str | None) -> Path:
         return PACKAGED / dataset
     if env:
         raise DataError(
-            f"no data root for {dataset!r}: ${DATA_ENV}={env} holds no {dataset}/ folder; pass --data-root DIR "
-            f"(data.data_root) or point ${DATA_ENV} at a folder holding {dataset}/"
+            f"no data root for {dataset!r}: ${DATA_ENV}={env} holds no {folder}/ folder; pass --data-root DIR "
+            f"(data.data_root) or point ${DATA_ENV} at a folder holding {folder}/"
         )
     raise DataError(
         f"no data root for {dataset!r}: pass --data-root DIR (data.data_root) or set ${DATA_ENV} to a folder "
-        f"holding {dataset}/"
+        f"holding {folder}/"
     )

@@ -5,6 +5,10 @@ horizontal flip with p = 0.5, then for RGB colour jitter in the fixed order brig
 (factors uniform in [0.6, 1.4], torchvision's definitions composed without intermediate clamps, clamped to
 [0, 255] once). All randomness comes from the ``rng`` passed in, so an episode's augmentation is a function of its
 seed. Without augmentation (or without an ``rng``) the transform is deterministic: convert and normalise.
+
+:data:`AUGMENTATIONS` names the augmentation recipes (``data.augmentation``): ``fewshot`` (the above) and ``cifar``
+(the released NSL code's CIFAR recipe, NSL_SPEC §6: pad 4 with symmetric, edge-inclusive reflection, random crop,
+horizontal flip, no colour jitter).
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ from torch.nn import functional as F
 _LUMA = (0.299, 0.587, 0.114)
 
 
+#: ``data.augmentation`` -> the EpisodeTransform options of that recipe
+AUGMENTATIONS: dict[str, dict] = {
+    "fewshot": {},
+    "cifar": {"pad": 4, "pad_mode": "symmetric", "jitter": 0.0},  # NSL_SPEC §6
+}
+
+
 class EpisodeTransform:
     """uint8 images (N, H, W, C) -> normalised float tensor (N, C, H, W).
 
@@ -27,6 +38,8 @@ class EpisodeTransform:
         image_size: side length of the output; inputs of another size are resized (bilinear).
         augment: apply the training augmentation when an ``rng`` is given.
         jitter: colour-jitter strength for brightness, contrast and saturation (RGB only).
+        pad: crop padding (default round(image_size / 10), at least 1).
+        pad_mode: ``reflect`` (edge excluded) or ``symmetric`` (edge included), as ``np.pad`` names them.
     """
 
     def __init__(
@@ -36,13 +49,16 @@ class EpisodeTransform:
         image_size: int,
         augment: bool = False,
         jitter: float = 0.4,
+        pad: int | None = None,
+        pad_mode: str = "reflect",
     ) -> None:
         self.mean = torch.tensor([float(m) for m in mean], dtype=torch.float32).view(1, -1, 1, 1)
         self.std = torch.tensor([float(s) for s in std], dtype=torch.float32).view(1, -1, 1, 1)
         self.image_size = int(image_size)
         self.augment = bool(augment)
         self.jitter = float(jitter)
-        self.pad = max(1, round(self.image_size / 10))
+        self.pad = max(1, round(self.image_size / 10)) if pad is None else int(pad)
+        self.pad_mode = pad_mode
 
     def __repr__(self) -> str:
         return (f"EpisodeTransform(image_size={self.image_size}, augment={self.augment}, pad={self.pad}, "
@@ -80,7 +96,7 @@ class EpisodeTransform:
         p = min(self.pad, h - 1, w - 1)
         oy, ox = rng.integers(0, 2 * p + 1, size=(2, n))
         flip = rng.random(n) < 0.5
-        padded = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
+        padded = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), mode=self.pad_mode)
         out = np.empty_like(padded[:, :h, :w])
         for i in range(n):
             crop = padded[i, oy[i]:oy[i] + h, ox[i]:ox[i] + w]

@@ -42,11 +42,14 @@ class FewShotMethod(nn.Module):
             with :meth:`supervised_loss` on mini-batches of base-class images, e.g. fine-tuning).
         features_depend_on_episode: True for methods (MAML-style) whose embedding of an image changes with the
             episode; the evaluator then cannot embed each distinct image once.
+        evaluation_kind: how a trained run is scored: ``"episodes"`` (few-shot accuracy on fixed episodes) or
+            ``"classification"`` (top-1/top-5 error on a whole split, e.g. the ``classifier`` method).
     """
 
     Options: ClassVar[Type[MethodOptions]] = MethodOptions
     training_mode: ClassVar[str] = "episodic"
     features_depend_on_episode: ClassVar[bool] = False
+    evaluation_kind: ClassVar[str] = "episodes"
 
     def __init__(
         self,

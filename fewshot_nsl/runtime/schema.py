@@ -39,6 +39,8 @@ class DataConfig:
     #: data/class_split.py. None: the dataset's own splits.
     class_split: Union[str, List[float], None] = None
     class_split_seed: int = 0
+    #: the training augmentation recipe (data.transforms.AUGMENTATIONS): ``fewshot``, or ``cifar`` (NSL_SPEC §6)
+    augmentation: Literal["fewshot", "cifar"] = "fewshot"
 
     def __post_init__(self) -> None:
         # checked when the config is read, so a bad value fails before any data is touched
@@ -92,7 +94,11 @@ class ModelConfig(NSOptions, _BackboneChoice):
 
 @dataclass
 class OptimConfig:
-    """Optimiser and step schedule (ProtoNet: Adam 1e-3 halved every 2,000 episodes)."""
+    """Optimiser and step schedule (ProtoNet: Adam 1e-3 halved every 2,000 episodes).
+
+    ``lr_milestones`` (training episodes, increasing): multiply the rate by ``lr_gamma`` at each (a multi-step
+    schedule, e.g. the CIFAR recipe's 20,000 / 30,000 / 37,500); None: every ``lr_step`` episodes.
+    """
 
     optimizer: Literal["adam", "sgd"] = "adam"
     lr: float = 1e-3
@@ -100,6 +106,7 @@ class OptimConfig:
     momentum: float = 0.9
     lr_step: int = 2000
     lr_gamma: float = 0.5
+    lr_milestones: Optional[List[int]] = None
 
 
 @dataclass

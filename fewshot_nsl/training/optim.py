@@ -1,4 +1,5 @@
-"""The optimiser (``optim.optimizer``: adam or sgd) and its StepLR schedule, counted in optimiser steps."""
+"""The optimiser (``optim.optimizer``: adam or sgd) and its StepLR (or MultiStepLR) schedule, counted in optimiser
+steps."""
 
 from __future__ import annotations
 
@@ -36,11 +37,19 @@ def build_optimizer(config: Config, params: Params) -> torch.optim.Optimizer:
 
 
 def build_scheduler(config: Config, optimizer: torch.optim.Optimizer,
-                    global_batch: int) -> torch.optim.lr_scheduler.StepLR:
-    """StepLR that multiplies the rate by ``optim.lr_gamma`` every ``optim.lr_step`` training episodes.
+                    global_batch: int) -> torch.optim.lr_scheduler.LRScheduler:
+    """StepLR that multiplies the rate by ``optim.lr_gamma`` every ``optim.lr_step`` training episodes, or, with
+    ``optim.lr_milestones``, MultiStepLR that does so at each milestone (training episodes).
 
     The scheduler steps once per optimiser step, and a step consumes ``global_batch`` episodes (meta-batch times
-    the number of processes), so its period is ``lr_step / global_batch`` steps, at least one.
+    the number of processes), so its period is ``lr_step / global_batch`` steps, at least one (a milestone m is
+    step ``round(m / global_batch)``).
     """
+    milestones = config.optim.lr_milestones
+    if milestones is not None:
+        if not all(type(m) is int and m > 0 for m in milestones) or list(milestones) != sorted(set(milestones)):
+            raise ConfigError(f"setting optim.lr_milestones must be increasing positive integers, got {milestones!r}")
+        steps = [max(1, round(m / global_batch)) for m in milestones]
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, steps, gamma=config.optim.lr_gamma)
     step_size = max(1, round(config.optim.lr_step / global_batch))
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma=config.optim.lr_gamma)

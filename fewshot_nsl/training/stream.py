@@ -11,17 +11,19 @@ from typing import Any, Iterator
 import torch
 
 from ..data.base import ImageSet
-from ..data.transforms import EpisodeTransform
+from ..data.transforms import AUGMENTATIONS, EpisodeTransform
 from ..episodes.batches import EpisodeDataset, SupervisedDataset, make_loader
 from ..episodes.sampler import EpisodeSampler
 from ..runtime.config import Config
 from ..runtime.distributed import DistInfo, episode_index
 
 
-def make_transform(images: ImageSet, augment: bool) -> EpisodeTransform:
-    """uint8 (N, H, W, C) -> normalised float (N, C, H, W) with ``images``' mean/std, augmenting when asked."""
+def make_transform(images: ImageSet, augment: bool, augmentation: str = "fewshot") -> EpisodeTransform:
+    """uint8 (N, H, W, C) -> normalised float (N, C, H, W) with ``images``' mean/std, augmenting when asked with
+    the recipe ``augmentation`` (``data.augmentation``; it changes nothing without ``augment``)."""
     c, h, w = images.image_shape
-    return EpisodeTransform(mean=images.mean, std=images.std, image_size=h, augment=augment)
+    return EpisodeTransform(mean=images.mean, std=images.std, image_size=h, augment=augment,
+                            **AUGMENTATIONS[augmentation])
 
 
 def training_stream(config: Config, images: ImageSet, supervised: bool, first_step: int, total_steps: int,
@@ -32,7 +34,7 @@ def training_stream(config: Config, images: ImageSet, supervised: bool, first_st
     base-class images). Item j of step s is global index ``episode_index(s, rank, j, ...)``.
     """
     c, augment = config, config.data.augment
-    transform = make_transform(images, augment)
+    transform = make_transform(images, augment, config.data.augmentation)
     if supervised:
         dataset: Any = SupervisedDataset(images, c.train.batch_size, c.train.seed, transform, augment)
     else:
