@@ -49,7 +49,9 @@ class CIFAR9(Backbone):
         num_classes: add the ``score`` conv4x4 VALID (128 -> num_classes, no bias): ``forward`` then gives
             (B, num_classes) logits for 32x32 inputs. None: a feature extractor, (B, 128, 4, 4) -> 2048 features
             (the ``classifier`` method puts the same score layer on top as a bias-free linear map).
-        widths, per_stage: the stages (32, 64, 128) x 3.
+        width: ``model.width`` (default 64, every built-in's base width): the stages are width x (1/2, 1, 2),
+            so (32, 64, 128) as released at the default.
+        widths, per_stage: the stage widths themselves (overrides ``width``) and convs per stage (3).
         bn_momentum: PyTorch BN momentum (1e-3: the released code's EMA decay 0.999).
     """
 
@@ -57,8 +59,11 @@ class CIFAR9(Backbone):
     pooling = "flatten"
 
     def __init__(self, in_channels: int = 3, ns: NSOptions = NSOptions(), num_classes: Optional[int] = None,
-                 widths: tuple = (32, 64, 128), per_stage: int = 3, bn_momentum: float = BN_MOMENTUM) -> None:
+                 width: int = 64, widths: Optional[tuple] = None, per_stage: int = 3,
+                 bn_momentum: float = BN_MOMENTUM) -> None:
         super().__init__()
+        if widths is None:
+            widths = (width // 2, width, 2 * width)
         self.ns_options = ns
         self.num_classes = num_classes
         root_width = widths[0]
