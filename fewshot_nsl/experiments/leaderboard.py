@@ -26,9 +26,11 @@ from ..core.errors import ConfigError, FewShotError
 from ..core.atomic import atomic_write_text
 from ..runtime.config import RESUMABLE_CHANGES, Config, changed_settings, resolve_config
 from .budgets import BUDGETS, REFERENCE_ROW, ROWS, Budget, Row
-from ..evaluation.result import EvalResult, compare_results, load_result
+from ..evaluation.result import EvalResult, load_result
 from ..evaluation.run_eval import result_path
-from ..core.stats import CI_FORMULA, tie_aware_ranks
+from ..core.stats import CI_FORMULA
+from .jobs import in_shard, make_jobs, seed_run_dir, with_seed
+from .seeded import SEEDS_NOTE, combine_seeds, compare_seeded
 from .table import csv_text, json_rows, markdown_table
 
 log = logging.getLogger(__name__)
@@ -159,21 +161,6 @@ def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episode
     }
 
 
-def compare_rows(entries: list[dict[str, Any]]) -> None:
-    """Add tie-aware ranks and the paired difference to the reference row (in place)."""
-    results = [e["_result"] for e in entries]
-    for i, r in enumerate(results[1:], start=1):
-        compare_results(r, results[0], entries[i]["key"], entries[0]["key"])  # raises unless same episodes
-    for e, rank in zip(entries, tie_aware_ranks([r.accuracies for r in results])):
-        e["rank"] = rank
-    reference = next((e for e in entries if e["key"] == REFERENCE_ROW), None)
-    for e in entries:
-        if reference is None or e is reference:
-            e["delta_reference"] = e["delta_reference_ci95"] = None
-        else:
-            e["delta_reference"], e["delta_reference_ci95"] = compare_results(e["_result"], reference["_result"])
-
-
 def describe(protocol: Protocol, budget_name: str, budget: Budget, episodes_file: Path, sha: str) -> str:
     """The paragraph printed under the table: every protocol setting and what the budget shrank."""
     p = protocol
@@ -182,7 +169,7 @@ def describe(protocol: Protocol, budget_name: str, budget: Budget, episodes_file
             f"Ranks are tie-aware: a row's rank is 1 + the number of rows significantly better than it (paired "
             f"95% CI of the difference excludes zero), so tied rows share a rank and ranks need not be consecutive. "
             f"Budget '{budget_name}': {budget.description}; shrunk: {budget.shrunk}. Paper values: NSL paper, "
-            f"Mini-ImageNet 5-way 5-shot (baselines as quoted there).")
+            f"Mini-ImageNet 5-way 5-shot (baselines as quoted there). {SEEDS_NOTE}")
 
 
 def run_leaderboard(
@@ -198,12 +185,16 @@ def run_leaderboard(
     progress: bool = True,
     train_fn: TrainFn | None = None,
     eval_fn: EvalFn | None = None,
+    seeds: Sequence[int] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Train and evaluate the rows of ``methods`` under ``budget``; write the table files into ``out``.
+    """Train and evaluate the rows of ``methods`` under ``budget``, once per seed; write the table files into ``out``.
 
     Returns the rows (dicts, accuracies as fractions, sorted by rank then accuracy). ``train_fn`` and ``eval_fn``
     default to :func:`fewshot_nsl.experiments.train_run.train` and
-    :func:`fewshot_nsl.evaluation.run_eval.evaluate_run`.
+    :func:`fewshot_nsl.evaluation.run_eval.evaluate_run`. ``seeds`` None: each row's own seed, one run each.
+    With ``shard`` (I, N) only the jobs of that shard (:mod:`.jobs`) are trained and evaluated, no table is
+    written, and their per-seed entries are returned.
     """
     if budget not in BUDGETS:
         raise ConfigError(f"unknown budget {budget!r} (known: {', '.join(BUDGETS)})")
@@ -216,12 +207,21 @@ def run_leaderboard(
     rows = select_rows(methods)
     configs = [row_config(r, b, dataset, data_root, device, progress) for r in rows]  # all errors before training
     episodes_file = episodes_file_for(protocol, out, data_root)
-    entries = [run_row(r, c, out / r.key, protocol, episodes_file, data_root, device, train_fn, eval_fn)
-               for r, c in zip(rows, configs)]
-    compare_rows(entries)
+    by_key = {r.key: (r, c) for r, c in zip(rows, configs)}
+    per_row: dict[str, list[dict[str, Any]]] = {r.key: [] for r in rows}
+    for job in make_jobs(list(by_key), list(seeds) if seeds else [None]):
+        if in_shard(job, shard):
+            row, config = by_key[job.key][0], with_seed(by_key[job.key][1], job.seed)
+            run_dir = seed_run_dir(out / row.key, config.train.seed, several=len(seeds or ()) > 1)
+            entry = run_row(row, config, run_dir, protocol, episodes_file, data_root, device, train_fn, eval_fn)
+            per_row[row.key].append({**entry, "seed": config.train.seed})
+    if shard is not None:  # the unsharded command assembles the table once every shard has finished
+        return [{k: v for k, v in e.items() if k != "_result"} for es in per_row.values() for e in es]
+    entries = [combine_seeds(per_row[r.key]) for r in rows]
+    compare_seeded(entries, REFERENCE_ROW)
     entries.sort(key=lambda e: (e["rank"], -e["accuracy"]))
     for e in entries:
-        e.pop("_result")
+        e.pop("_results")
     note = describe(protocol, budget, b, episodes_file, read_episode_file(episodes_file).sha256)
     write_outputs(entries, out, note, f"{dataset} {way}-way {shot}-shot, budget {budget}")
     return entries
