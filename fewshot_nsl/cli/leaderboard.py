@@ -18,7 +18,8 @@ def add_parser(subparsers: Any) -> None:
                    help="smoke: minutes, checks the pipeline; cpu: hours on a CPU; paper: the full recipes (GPU)")
     p.add_argument("--out", required=True, help="folder of the row runs and the table files (reused on re-runs)")
     p.add_argument("--methods", nargs="+", default=None, metavar="ROW",
-                   help=f"rows to run (default: all): {', '.join(r.key for r in ROWS)}")
+                   help=f"rows to run (default: all): {', '.join(r.key for r in ROWS)}; budget equal-5k "
+                        "adds static-dns, dynamic-cnn4-g1, protonet-cnn9")
     p.add_argument("--way", type=int, default=5)
     p.add_argument("--shot", type=int, default=5)
     p.add_argument("--query", type=int, default=15)

@@ -55,15 +55,19 @@ class Protocol:
     checkpoint: str
 
 
-def select_rows(methods: Sequence[str] | None) -> list[Row]:
-    """The rows named in ``methods`` (row keys or method names), in table order; all when None."""
+def select_rows(methods: Sequence[str] | None, table: Sequence[Row] = ROWS) -> list[Row]:
+    """The rows of ``table`` named in ``methods``, in table order; all when None.
+
+    A name is a row key, or a method name that is no row's key (then every row of that method: ``dynamic``).
+    """
     if not methods:
-        return list(ROWS)
-    known = {r.key for r in ROWS} | {r.method for r in ROWS}
+        return list(table)
+    known = {r.key for r in table} | {r.method for r in table}
     unknown = [m for m in methods if m not in known]
     if unknown:
-        raise ConfigError(f"--methods: unknown row {unknown[0]!r} (known: {', '.join(r.key for r in ROWS)})")
-    return [r for r in ROWS if r.key in methods or r.method in methods]
+        raise ConfigError(f"--methods: unknown row {unknown[0]!r} (known: {', '.join(r.key for r in table)})")
+    keys = {r.key for r in table}
+    return [r for r in table if r.key in methods or (r.method in methods and r.method not in keys)]
 
 
 def row_config(row: Row, budget: Budget, dataset: str, data_root: str | None, device: str,
@@ -204,7 +208,7 @@ def run_leaderboard(
         from ..evaluation.run_eval import evaluate_run as eval_fn
     b, out = BUDGETS[budget], Path(out)
     protocol = Protocol(dataset, b.eval_split, way, shot, query, b.eval_episodes, b.checkpoint)
-    rows = select_rows(methods)
+    rows = select_rows(methods, b.rows or ROWS)
     configs = [row_config(r, b, dataset, data_root, device, progress) for r in rows]  # all errors before training
     episodes_file = episodes_file_for(protocol, out, data_root)
     by_key = {r.key: (r, c) for r, c in zip(rows, configs)}

@@ -169,3 +169,30 @@ def test_smoke_shards_with_the_real_trainer_then_assembly_retrains_nothing(tmp_p
     assert [{k: v for k, v in r.items() if k not in drop} for r in table] == \
         [{k: v for k, v in r.items() if k not in drop} for r in whole]
     assert all(r["seeds"] == [0, 1] and len(r["seed_accuracies"]) == 2 for r in table)
+
+
+def test_equal_budget_rows_share_the_training_protocol():
+    from fewshot_nsl.experiments.budgets import BUDGETS
+    from fewshot_nsl.experiments.leaderboard import row_config, select_rows
+
+    budget = BUDGETS["equal-5k"]
+    keys = [r.key for r in budget.rows]
+    assert keys[:8] == ["protonet", "static", "static-dns", "metastatic", "dynamic-cnn4", "dynamic-cnn4-g1",
+                        "dynamic-cnn9", "protonet-cnn9"]
+    assert set(keys[8:]) == {"maml", "relationnet", "matchingnet", "finetune", "nn"}
+    for dataset, size in (("mini-imagenet", 42), ("omniglot", 28)):
+        for row in budget.rows:
+            c = row_config(row, budget, dataset, None, "cpu", False)
+            assert c.train.episodes == 5000 and c.data.image_size == size and c.data.augment, row.key
+            assert (c.task.way, c.task.shot, c.task.query) == (5, 5, 15), row.key
+    config = {r.key: row_config(r, budget, "mini-imagenet", None, "cpu", False) for r in budget.rows}
+    assert config["static"].model.nsl == "static-uns" and config["static-dns"].model.nsl == "static-dns"
+    assert config["dynamic-cnn4"].model.predictor_gamma == 0.1
+    assert config["dynamic-cnn4-g1"].model.predictor_gamma == 1.0
+    assert config["protonet-cnn9"].model.backbone == "cnn9" and config["protonet-cnn9"].model.nsl == "none"
+    assert config["protonet"].train.val_every == 500 and config["protonet"].train.val_episodes == 100
+    assert budget.checkpoint == "last" and budget.eval_split == "val" and budget.eval_episodes == 600
+    # a row key selects that row only; a method name that is no key selects all its rows
+    assert [r.key for r in select_rows(["protonet"], budget.rows)] == ["protonet"]
+    assert [r.key for r in select_rows(["dynamic"], budget.rows)] == ["dynamic-cnn4", "dynamic-cnn4-g1",
+                                                                      "dynamic-cnn9"]
