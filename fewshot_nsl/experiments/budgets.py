@@ -163,7 +163,7 @@ BUDGETS: dict[str, Budget] = {
                     "episodes for its learning curve; run it with --seeds 0 1 2",
         # TODO(lead): add "train.precision=auto" here once the train.precision setting (helper K) is on main
         overrides=("train.episodes=5000", "task.way=5", "task.shot=5", "task.query=15", "data.augment=true",
-                   "train.val_every=500", "train.val_episodes=100", "train.log_every=25"),
+                   "train.val_every=500", "train.val_episodes=50", "train.log_every=25"),
         row_overrides={
             "finetune": ("train.batch_size=64", "method.epochs=20", *_EQUAL_CURVE["finetune"]),
             "nn": ("train.batch_size=64",),
