@@ -190,7 +190,7 @@ def test_equal_budget_rows_share_the_training_protocol():
     assert config["dynamic-cnn4"].model.predictor_gamma == 0.1
     assert config["dynamic-cnn4-g1"].model.predictor_gamma == 1.0
     assert config["protonet-cnn9"].model.backbone == "cnn9" and config["protonet-cnn9"].model.nsl == "none"
-    assert config["protonet"].train.val_every == 500 and config["protonet"].train.val_episodes == 100
+    assert config["protonet"].train.val_every == 500 and config["protonet"].train.val_episodes == 50
     assert budget.checkpoint == "last" and budget.eval_split == "val" and budget.eval_episodes == 600
     # a row key selects that row only; a method name that is no key selects all its rows
     assert [r.key for r in select_rows(["protonet"], budget.rows)] == ["protonet"]
