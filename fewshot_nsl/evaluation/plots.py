@@ -1,4 +1,5 @@
-"""Figures (needs the ``plot`` extra, matplotlib): training curves of runs and the leaderboard's accuracies."""
+"""Figures (needs the ``plot`` extra, matplotlib): training curves of runs, the leaderboard's accuracies and its
+rows' learning curves."""
 
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def plot_training_curves(run_dirs: Sequence[str | Path], out: str | Path) -> Pat
 
 
 def plot_leaderboard(rows: Sequence[dict[str, Any]], out: str | Path, title: str = "") -> Path:
-    """Our accuracy ± 95% CI per row (bars) with the paper's value beside it (diamonds).
+    """Our accuracy ± 95% CI per row (bars), each seed's accuracy (crosses, with several seeds) and the paper's
+    value beside it (diamonds).
 
     ``rows`` are leaderboard rows (:mod:`fewshot_nsl.experiments.table`), accuracies as fractions; the axis is
     in percent.
@@ -84,6 +86,11 @@ def plot_leaderboard(rows: Sequence[dict[str, Any]], out: str | Path, title: str
     ys = list(range(len(rows)))[::-1]
     ax.errorbar([100.0 * r["accuracy"] for r in rows], ys, xerr=[100.0 * r["ci95"] for r in rows], fmt="o",
                 color="C0", capsize=3, label="ours ± 95% CI")
+    seed_points = [(100.0 * a, y) for r, y in zip(rows, ys) for a in (r.get("seed_accuracies") or [])
+                   if len(r.get("seed_accuracies") or []) > 1]
+    if seed_points:
+        ax.scatter([p for p, _ in seed_points], [y for _, y in seed_points], marker="x", s=14, color="C7",
+                   label="each seed", zorder=3)
     paper = [(100.0 * r["paper"], y) for r, y in zip(rows, ys) if r.get("paper") is not None]
     if paper:
         ax.scatter([p for p, _ in paper], [y for _, y in paper], marker="D", color="C3", label="paper")
@@ -94,6 +101,31 @@ def plot_leaderboard(rows: Sequence[dict[str, Any]], out: str | Path, title: str
     ax.grid(axis="x", alpha=0.3)
     # below the axes: inside, it can hide a point (the paper's 77.44 sits at the bottom right)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    return _save(fig, plt, out)
+
+
+def plot_leaderboard_curves(lb_dir: str | Path, out: str | Path) -> Path:
+    """Every row's learning curve (mean over seeds, band = min..max over seeds) against training episodes and
+    against wall-clock time, two panels of one PNG (see :mod:`.curves`)."""
+    from .curves import leaderboard_curves
+
+    curves = leaderboard_curves(lb_dir)  # bad directories fail before any plotting
+    plt = require_matplotlib()
+    fig, (ax_ep, ax_wall) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for k, c in enumerate(curves):
+        colour, name = f"C{k % 10}", f"{c.label} [{c.seeds} seed{'s' if c.seeds > 1 else ''}]"
+        for ax, x in ((ax_ep, c.episodes), (ax_wall, None if c.wall_s is None else c.wall_s / 3600.0)):
+            if x is None:
+                continue
+            ax.plot(x, 100.0 * c.mean, "o-", color=colour, label=name, markersize=3)
+            if c.seeds > 1:
+                ax.fill_between(x, 100.0 * c.low, 100.0 * c.high, color=colour, alpha=0.15)
+    ax_ep.set(xlabel="training episodes", ylabel="validation accuracy (%)",
+              title="mean over seeds, band = min..max over seeds")
+    ax_wall.set(xlabel="wall-clock time of the run (h)", title="against wall-clock time (mean over seeds)")
+    for ax in (ax_ep, ax_wall):
+        ax.grid(alpha=0.3)
+    ax_ep.legend(fontsize=7)
     return _save(fig, plt, out)
 
 

@@ -62,6 +62,8 @@ class Budget:
         checkpoint: ``best`` (selected on validation episodes) or ``last`` (no selection; required when the
             table is measured on the validation split).
         shrunk: what this budget shrank with respect to the paper-scale recipe (printed with the table).
+        rows: the budget's own row list, in table order (None: the paper's table, :data:`ROWS`); for a budget
+            that asks a question the paper's table does not (controls, ablations).
     """
 
     description: str
@@ -72,7 +74,36 @@ class Budget:
     eval_episodes: int = 600
     checkpoint: str = "best"
     shrunk: str = "nothing"
+    rows: tuple[Row, ...] | None = None
 
+
+_BY_KEY = {r.key: r for r in ROWS}
+#: the rows of the equal-budget question (issue 13): ProtoNet-head rows first, in the order of priority
+#: (a) ProtoNet, static UNS/DNS, meta-learned static, dynamic CNN-4; (b) dynamic CNN-4 at the released predictor
+#: gamma; (c) dynamic CNN-9 and its plain CNN-9 control; (d) the other methods
+EQUAL_ROWS: tuple[Row, ...] = (
+    _BY_KEY["protonet"],
+    Row("static", "Static NSN (UNS)", "static", ("model.backbone=cnn4",), 65.74),
+    Row("static-dns", "Static NSN (DNS)", "static", ("model.backbone=cnn4", "model.nsl=static-dns")),
+    _BY_KEY["metastatic"],
+    Row("dynamic-cnn4", "Dynamic NSN (predictor γ 0.1)", "dynamic", ("model.backbone=cnn4",), 71.26),
+    Row("dynamic-cnn4-g1", "Dynamic NSN (predictor γ 1.0)", "dynamic",
+        ("model.backbone=cnn4", "model.predictor_gamma=1.0"), 71.26),
+    Row("dynamic-cnn9", "Dynamic NSN (predictor γ 0.1)", "dynamic", ("model.backbone=cnn9",), 77.44),
+    Row("protonet-cnn9", "ProtoNet (CNN-9 control)", "protonet", ("model.backbone=cnn9",)),
+    *(_BY_KEY[k] for k in ("maml", "relationnet", "matchingnet", "finetune", "nn")),
+)
+
+#: fewer learning-curve validation episodes for rows whose validation episode is dear next to their training
+#: step (an inner loop per episode; a classifier fitted on each; a cheap supervised mini-batch), so that
+#: validating stays under 5 % of training
+#: (benchmarks/RESULTS.md, "Learning-curve overhead")
+_EQUAL_CURVE: dict[str, tuple[str, ...]] = {
+    "maml": ("train.val_episodes=20",),
+    "metastatic": ("train.val_episodes=20",),
+    "finetune": ("train.val_episodes=10",),
+    "nn": ("train.val_episodes=20",),
+}
 
 _MAML_SMOKE = ("method.inner_steps=1", "method.test_inner_steps=1", "train.meta_batch=1")
 
@@ -128,6 +159,42 @@ BUDGETS: dict[str, Budget] = {
                "250-episode check, RESULTS.md); "
                "measured on the 600 standard *val* episodes with the last checkpoint (the test images are withheld "
                "here, and no checkpoint selection touches val)",
+    ),
+    "equal-5k": Budget(
+        description="the question of issue 13 at equal compute: every row trains 5,000 episodes (supervised rows "
+                    "5,000 mini-batches of 64) on 5-way 5-shot 15-query episodes, validating on fixed val "
+                    "episodes for its learning curve; run it with --seeds 0 1 2",
+        # precision auto: bf16 autocast where the CPU/GPU runs it natively (this project's CPU does), else fp32
+        overrides=("train.episodes=5000", "task.way=5", "task.shot=5", "task.query=15", "data.augment=true",
+                   "train.precision=auto",
+                   "train.val_every=500", "train.val_episodes=50", "train.log_every=25"),
+        row_overrides={
+            "finetune": ("train.batch_size=64", "method.epochs=20", *_EQUAL_CURVE["finetune"]),
+            "nn": ("train.batch_size=64", *_EQUAL_CURVE["nn"]),
+            # the cpu budget's inner-step settings (RESULTS.md, "Why the cpu budget has these values")
+            "maml": ("train.meta_batch=2", "method.inner_steps=3", "method.test_inner_steps=5",
+                     "method.inner_lr=0.1", *_EQUAL_CURVE["maml"]),
+            "metastatic": ("train.meta_batch=2", "method.inner_steps=3", "method.test_inner_steps=5",
+                           "method.inner_lr=0.4", *_EQUAL_CURVE["metastatic"]),
+            # 0.1 as in the cpu budget; the released 1.0 is the row dynamic-cnn4-g1
+            "dynamic-cnn4": ("model.predictor_gamma=0.1",),
+            "dynamic-cnn9": ("model.predictor_gamma=0.1",),
+        },
+        max_image_size=42,
+        eval_split="val",
+        eval_episodes=600,
+        checkpoint="last",
+        shrunk="every row trains 5,000 episodes (paper recipes: 30k-500k; supervised rows 5,000 mini-batches of 64, "
+               "fine-tuning's support fit 20 epochs), all on 5-way 5-shot 15-query episodes (ProtoNet's recipe is "
+               "20-way, RelationNet's 10-query); images at most 42 px (Omniglot keeps its 28 px); the augmentation "
+               "of data/transforms.py (reflect-pad crop, flip, colour jitter) for every row; train.precision auto "
+               "(bf16 autocast on a CPU or GPU that runs it natively, else fp32); MAML-style rows with the cpu "
+               "budget's 3/5 inner steps and raised inner step sizes (MAML 0.1, meta-learned static NSN 0.4); "
+               "dynamic rows at predictor gamma 0.1 except dynamic-cnn4-g1 (the released 1.0); learning-curve validation every "
+               "500 episodes on 50 fixed val episodes (MAML-style rows and nearest neighbour 20, fine-tuning 10: "
+               "under 5 % of training each, RESULTS.md), not used for selection; measured on the 600 standard *val* "
+               "episodes with the last checkpoint",
+        rows=EQUAL_ROWS,
     ),
     "paper": Budget(
         description="the paper-scale recipes of the presets (a GPU job): test split, best-on-val checkpoint",

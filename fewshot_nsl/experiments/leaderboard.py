@@ -25,13 +25,15 @@ from ..episodes.files import (
 from ..core.errors import ConfigError, FewShotError
 from ..core.atomic import atomic_write_text
 from ..runtime.config import RESUMABLE_CHANGES, Config, changed_settings, resolve_config
+from .budgets import BUDGETS, REFERENCE_ROW, ROWS, Budget, Row
 from ..runtime.device import resolve_device
 from ..runtime.precision import resolve_precision
 from ..runtime.settings_diff import saved_config
-from .budgets import BUDGETS, REFERENCE_ROW, ROWS, Budget, Row
-from ..evaluation.result import EvalResult, compare_results, load_result
+from ..evaluation.result import EvalResult, load_result
 from ..evaluation.run_eval import result_path
-from ..core.stats import CI_FORMULA, tie_aware_ranks
+from ..core.stats import CI_FORMULA
+from .jobs import in_shard, make_jobs, seed_run_dir, with_seed
+from .seeded import SEEDS_NOTE, combine_seeds, compare_seeded
 from .table import csv_text, json_rows, markdown_table
 
 log = logging.getLogger(__name__)
@@ -56,15 +58,19 @@ class Protocol:
     checkpoint: str
 
 
-def select_rows(methods: Sequence[str] | None) -> list[Row]:
-    """The rows named in ``methods`` (row keys or method names), in table order; all when None."""
+def select_rows(methods: Sequence[str] | None, table: Sequence[Row] = ROWS) -> list[Row]:
+    """The rows of ``table`` named in ``methods``, in table order; all when None.
+
+    A name is a row key, or a method name that is no row's key (then every row of that method: ``dynamic``).
+    """
     if not methods:
-        return list(ROWS)
-    known = {r.key for r in ROWS} | {r.method for r in ROWS}
+        return list(table)
+    known = {r.key for r in table} | {r.method for r in table}
     unknown = [m for m in methods if m not in known]
     if unknown:
-        raise ConfigError(f"--methods: unknown row {unknown[0]!r} (known: {', '.join(r.key for r in ROWS)})")
-    return [r for r in ROWS if r.key in methods or r.method in methods]
+        raise ConfigError(f"--methods: unknown row {unknown[0]!r} (known: {', '.join(r.key for r in table)})")
+    keys = {r.key for r in table}
+    return [r for r in table if r.key in methods or (r.method in methods and r.method not in keys)]
 
 
 def row_config(row: Row, budget: Budget, dataset: str, data_root: str | None, device: str,
@@ -173,36 +179,20 @@ def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episode
     }
 
 
-def compare_rows(entries: list[dict[str, Any]]) -> None:
-    """Add tie-aware ranks and the paired difference to the reference row (in place)."""
-    results = [e["_result"] for e in entries]
-    for i, r in enumerate(results[1:], start=1):
-        compare_results(r, results[0], entries[i]["key"], entries[0]["key"])  # raises unless same episodes
-    for e, rank in zip(entries, tie_aware_ranks([r.accuracies for r in results])):
-        e["rank"] = rank
-    reference = next((e for e in entries if e["key"] == REFERENCE_ROW), None)
-    for e in entries:
-        if reference is None or e is reference:
-            e["delta_reference"] = e["delta_reference_ci95"] = None
-        else:
-            e["delta_reference"], e["delta_reference_ci95"] = compare_results(e["_result"], reference["_result"])
-
-
 def describe(protocol: Protocol, budget_name: str, budget: Budget, episodes_file: Path, sha: str,
              precisions: Sequence[str] = ()) -> str:
     """The paragraph printed under the table: every protocol setting, the compute precision of the rows (trained
     and evaluated in it) and what the budget shrank."""
-    p = protocol
     kinds = sorted(set(precisions))
     precision = (f"Precision: {kinds[0]} (every row). " if len(kinds) == 1 else
                  f"Precision per row (leaderboard.csv, .json): {', '.join(kinds)}. " if kinds else "")
+    p = protocol
     return (f"{p.dataset}/{p.split}, {p.way}-way {p.shot}-shot {p.query}-query, {p.episodes} fixed episodes "
             f"({episodes_file.name}, sha256 {sha[:12]}), checkpoint '{p.checkpoint}'; accuracy = {CI_FORMULA}. "
             f"Ranks are tie-aware: a row's rank is 1 + the number of rows significantly better than it (paired "
             f"95% CI of the difference excludes zero), so tied rows share a rank and ranks need not be consecutive. "
             f"{precision}Budget '{budget_name}': {budget.description}; shrunk: {budget.shrunk}. "
-            f"Paper values: NSL paper, "
-            f"Mini-ImageNet 5-way 5-shot (baselines as quoted there).")
+            f"Paper values: NSL paper, Mini-ImageNet 5-way 5-shot (baselines as quoted there). {SEEDS_NOTE}")
 
 
 def run_leaderboard(
@@ -216,15 +206,19 @@ def run_leaderboard(
     shot: int = 5,
     query: int = 15,
     progress: bool = True,
-    precision: str | None = None,
     train_fn: TrainFn | None = None,
     eval_fn: EvalFn | None = None,
+    precision: str | None = None,
+    seeds: Sequence[int] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Train and evaluate the rows of ``methods`` under ``budget``; write the table files into ``out``.
+    """Train and evaluate the rows of ``methods`` under ``budget``, once per seed; write the table files into ``out``.
 
     Returns the rows (dicts, accuracies as fractions, sorted by rank then accuracy). ``train_fn`` and ``eval_fn``
     default to :func:`fewshot_nsl.experiments.train_run.train` and
-    :func:`fewshot_nsl.evaluation.run_eval.evaluate_run`. ``precision`` sets ``train.precision`` of every row
+    :func:`fewshot_nsl.evaluation.run_eval.evaluate_run`. ``seeds`` None: each row's own seed, one run each.
+    With ``shard`` (I, N) only the jobs of that shard (:mod:`.jobs`) are trained and evaluated, no table is
+    written, and their per-seed entries are returned. ``precision`` sets ``train.precision`` of every row
     (default: each row's own, ``auto`` unless its preset or budget says otherwise); each row is evaluated in the
     precision it was trained in.
     """
@@ -236,16 +230,25 @@ def run_leaderboard(
         from ..evaluation.run_eval import evaluate_run as eval_fn
     b, out = BUDGETS[budget], Path(out)
     protocol = Protocol(dataset, b.eval_split, way, shot, query, b.eval_episodes, b.checkpoint)
-    rows = select_rows(methods)
+    rows = select_rows(methods, b.rows or ROWS)
     # every config is resolved (and every error raised) before any training
     configs = [row_config(r, b, dataset, data_root, device, progress, precision) for r in rows]
     episodes_file = episodes_file_for(protocol, out, data_root)
-    entries = [run_row(r, c, out / r.key, protocol, episodes_file, data_root, device, train_fn, eval_fn)
-               for r, c in zip(rows, configs)]
-    compare_rows(entries)
+    by_key = {r.key: (r, c) for r, c in zip(rows, configs)}
+    per_row: dict[str, list[dict[str, Any]]] = {r.key: [] for r in rows}
+    for job in make_jobs(list(by_key), list(seeds) if seeds else [None]):
+        if in_shard(job, shard):
+            row, config = by_key[job.key][0], with_seed(by_key[job.key][1], job.seed)
+            run_dir = seed_run_dir(out / row.key, config.train.seed, several=len(seeds or ()) > 1)
+            entry = run_row(row, config, run_dir, protocol, episodes_file, data_root, device, train_fn, eval_fn)
+            per_row[row.key].append({**entry, "seed": config.train.seed})
+    if shard is not None:  # the unsharded command assembles the table once every shard has finished
+        return [{k: v for k, v in e.items() if k != "_result"} for es in per_row.values() for e in es]
+    entries = [combine_seeds(per_row[r.key]) for r in rows]
+    compare_seeded(entries, REFERENCE_ROW)
     entries.sort(key=lambda e: (e["rank"], -e["accuracy"]))
     for e in entries:
-        e.pop("_result")
+        e.pop("_results")
     note = describe(protocol, budget, b, episodes_file, read_episode_file(episodes_file).sha256,
                     [e["precision"] for e in entries])
     write_outputs(entries, out, note, f"{dataset} {way}-way {shot}-shot, budget {budget}")

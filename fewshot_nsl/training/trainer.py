@@ -278,11 +278,12 @@ class Trainer:
                     )
 
     def _validate_and_save(self, seen: int) -> None:
+        wall = self.wall_before + time.time() - self.started  # the run's wall clock when this point was reached
         val = self.validate()
         improved = val["val_accuracy"] > self.best_accuracy
         if improved:
             self.best_accuracy = val["val_accuracy"]
-        self._log({"step": self.step, "episode": seen, **val, "best": improved})
+        self._log({"step": self.step, "episode": seen, **val, "best": improved, "wall_s": wall})
         log.info("episode %d: val accuracy %.4f ± %.4f", seen, val["val_accuracy"], val["val_ci95"])
         self._save(best=improved)
 
