@@ -191,9 +191,9 @@ BUDGETS: dict[str, Budget] = {
                "(bf16 autocast on a CPU or GPU that runs it natively, else fp32); MAML-style rows with the cpu "
                "budget's 3/5 inner steps and raised inner step sizes (MAML 0.1, meta-learned static NSN 0.4); "
                "dynamic rows at predictor gamma 0.1 except dynamic-cnn4-g1 (the released 1.0); learning-curve "
-               "validation every 500 episodes on 50 fixed val episodes (MAML-style rows and nearest neighbour 20, fine-tuning 10: "
-               "under 5 % of training each, RESULTS.md), not used for selection; measured on the 600 standard *val* "
-               "episodes with the last checkpoint",
+               "validation every 500 episodes on 50 fixed val episodes (MAML-style rows and nearest neighbour 20, "
+               "fine-tuning 10: under 5 % of training each, RESULTS.md), not used for selection; measured on the 600"
+               " standard *val* episodes with the last checkpoint",
         rows=EQUAL_ROWS,
     ),
     "paper": Budget(
