@@ -167,7 +167,8 @@ def evaluate_classification_run(run_dir: str | Path, split: str | None = None, d
     n, wrong1, wrong5 = len(top1), int((~top1).sum()), int((~top5).sum())
     protocol = {"method": model.config.method_name, "dataset": d.dataset, "backbone": model.config.model.backbone,
                 "nsl": model.config.model.nsl, "run_dir": str(run_dir), "checkpoint": str(model.checkpoint),
-                "parameters": sum(p.numel() for p in model.method.parameters()), "image_size": int(imageset.image_shape[1]),
+                "parameters": sum(p.numel() for p in model.method.parameters()),
+                "image_size": int(imageset.image_shape[1]),
                 "images_sha256": images_fingerprint(imageset.image_names, imageset.labels)}
     result = ClassificationResult(split, n, wrong1 / n, wrong5 / n, wilson_interval(wrong1, n),
                                   wilson_interval(wrong5, n), protocol,

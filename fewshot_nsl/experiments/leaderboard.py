@@ -134,7 +134,7 @@ def _saved_result(run_dir: Path, protocol: Protocol, file_sha: str, precision: s
     return result if same else None
 
 
-def _done_info(run_dir: Path) -> dict[str, Any]:
+def done_info(run_dir: Path) -> dict[str, Any]:
     try:
         info = json.loads((run_dir / "DONE").read_text() or "{}")
     except (OSError, json.JSONDecodeError):
@@ -165,7 +165,7 @@ def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episode
         result = eval_fn(run_dir, split=protocol.split, way=protocol.way, shot=protocol.shot, query=protocol.query,
                          episodes=protocol.episodes, episodes_file=str(episodes_file), data_root=data_root,
                          device=device, checkpoint=protocol.checkpoint, precision=precision)
-    done = _done_info(run_dir)
+    done = done_info(run_dir)
     return {
         "key": row.key, "label": row.label, "method": config.method_name, "backbone": config.model.backbone,
         "nsl": config.model.nsl, "way": result.way, "shot": result.shot, "query": result.query,
