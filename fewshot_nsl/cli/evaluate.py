@@ -12,7 +12,8 @@ from typing import Any, Callable
 def add_parser(subparsers: Any) -> None:
     from ..runtime.precision import PRECISIONS
 
-    p = subparsers.add_parser("eval", help="evaluate a trained run on fixed episodes (mean and 95%% CI)")
+    p = subparsers.add_parser("eval", help="evaluate a trained run: accuracy on fixed episodes (95%% CI), or a "
+                                           "classification run's top-1/top-5 error (Wilson intervals)")
     p.add_argument("run_dir", help="a run directory written by 'fewshot-nsl train'")
     p.add_argument("--data-root", default=None)
     p.add_argument("--split", default=None, help="default: the run's eval.split (test)")

@@ -9,6 +9,15 @@ from pathlib import Path
 from typing import Any
 
 
+class _Given(argparse.Action):
+    """Store the value and record that it was given: a table refuses task options it does not take, and a
+    dataset not given is the table's own."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option_string: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.given = {*getattr(namespace, "given", ()), self.dest}
+
+
 def add_parser(subparsers: Any) -> None:
     from ..experiments.tables import TABLES
 
@@ -16,9 +25,9 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("leaderboard", help="train and evaluate every row of one of the paper's tables")
     p.add_argument("--table", default="fewshot", choices=sorted(TABLES),
                    help="; ".join(f"{name}: {spec.description}" for name, spec in TABLES.items()))
-    p.add_argument("--dataset", default=None, help="default: the table's (" + ", ".join(
-        f"{name}: {spec.default_dataset}" for name, spec in TABLES.items()) + "); the cifar table also takes "
-        "cifar100 and mini-imagenet-generic (a stand-in)")
+    p.add_argument("--dataset", default=TABLES["fewshot"].default_dataset, action=_Given,
+                   help="default: the table's own (" + ", ".join(f"{name}: {spec.default_dataset}"
+                                                                for name, spec in TABLES.items()) + ")")
     p.add_argument("--data-root", default=None, help="the dataset folder (default: $FEWSHOT_NSL_DATA/<dataset>)")
     p.add_argument("--budget", default="smoke", choices=budgets,
                    help="; ".join(f"--table {name}: {', '.join(spec.budgets)}" for name, spec in TABLES.items())
@@ -28,9 +37,9 @@ def add_parser(subparsers: Any) -> None:
                    help="rows to run (default: all): " + "; ".join(
                        f"--table {name}: {', '.join(r.key for r in spec.rows)}" for name, spec in TABLES.items())
                    + "; budget equal-5k adds static-dns, dynamic-cnn4-g1, protonet-cnn9")
-    p.add_argument("--way", type=int, default=None, help="few-shot tables only (default 5)")
-    p.add_argument("--shot", type=int, default=None, help="few-shot tables only (default 5)")
-    p.add_argument("--query", type=int, default=None, help="few-shot tables only (default 15)")
+    p.add_argument("--way", type=int, default=5, action=_Given, help="few-shot tables only")
+    p.add_argument("--shot", type=int, default=5, action=_Given, help="few-shot tables only")
+    p.add_argument("--query", type=int, default=15, action=_Given, help="few-shot tables only")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
                    help="train.precision of every row (default: each row's config, auto); rows are evaluated as "
@@ -42,7 +51,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="run only every N-th row x seed job from the I-th (0-based) and write no table; the same "
                         "command without --shard then assembles the table from the finished runs")
-    p.set_defaults(func=run_leaderboard_cli)
+    p.set_defaults(func=run_leaderboard_cli, given=set())
 
 
 def run_leaderboard_cli(args: argparse.Namespace) -> int:
@@ -51,17 +60,19 @@ def run_leaderboard_cli(args: argparse.Namespace) -> int:
     from ..experiments.tables import TABLES
 
     spec = TABLES[args.table]
-    task = {name: getattr(args, name) for name in ("way", "shot", "query") if getattr(args, name) is not None}
+    refused = [name for name in ("way", "shot", "query") if name in args.given and name not in spec.task_options]
+    if refused:
+        raise ConfigError(f"--{refused[0]} does not apply to --table {args.table}")
+    task = {name: getattr(args, name) for name in spec.task_options}
     for name, value in task.items():
-        if name not in spec.task_options:
-            raise ConfigError(f"--{name} does not apply to --table {args.table}")
         if value < 1:
             raise ConfigError(f"--{name} must be >= 1, got {value}")
     if args.budget not in spec.budgets:
         raise ConfigError(f"--budget {args.budget!r} is not a budget of --table {args.table} "
                           f"(known: {', '.join(spec.budgets)})")
     shard = None if args.shard is None else parse_shard(args.shard)
-    rows = spec.run(args.dataset or spec.default_dataset, args.budget, args.out, data_root=args.data_root,
+    dataset = args.dataset if "dataset" in args.given else spec.default_dataset
+    rows = spec.run(dataset, args.budget, args.out, data_root=args.data_root,
                     methods=args.methods, device=args.device, progress=args.progress, precision=args.precision,
                     seeds=args.seeds, shard=shard, **task)
     if shard is not None:
