@@ -1,16 +1,19 @@
-"""``fewshot-nsl eval RUN_DIR``: accuracy with its 95% CI on fixed episodes."""
+"""``fewshot-nsl eval RUN_DIR``: accuracy with its 95% CI on fixed episodes, or, for a run of a classification
+method (``evaluation_kind = "classification"``), top-1 / top-5 error on the whole split with Wilson intervals."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 
 def add_parser(subparsers: Any) -> None:
     from ..runtime.precision import PRECISIONS
 
-    p = subparsers.add_parser("eval", help="evaluate a trained run on fixed episodes (mean and 95%% CI)")
+    p = subparsers.add_parser("eval", help="evaluate a trained run: accuracy on fixed episodes (95%% CI), or a "
+                                           "classification run's top-1/top-5 error (Wilson intervals)")
     p.add_argument("run_dir", help="a run directory written by 'fewshot-nsl train'")
     p.add_argument("--data-root", default=None)
     p.add_argument("--split", default=None, help="default: the run's eval.split (test)")
@@ -19,12 +22,15 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--query", type=int, default=None)
     p.add_argument("--episodes", type=int, default=None)
     p.add_argument("--episodes-file", default=None, help="a fixed episodes file (default: the standard one)")
-    p.add_argument("--checkpoint", default="best", help="best, last, or a checkpoint path")
+    p.add_argument("--checkpoint", default=None,
+                   help="best, last, or a checkpoint path (default: best; a classification run: last)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--precision", default=None, choices=list(PRECISIONS),
                    help="compute precision of the forward passes (default: the run's train.precision, as trained)")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     p.set_defaults(func=run_eval)
+    p.epilog = "Few-shot runs use --way/--shot/--query/--episodes/--episodes-file; a classification run scores " \
+               "every image of --split"
 
 
 def report(result: Any, as_json: bool) -> None:
@@ -43,7 +49,7 @@ def report(result: Any, as_json: bool) -> None:
         print(json.dumps(payload))
 
 
-def run_eval(args: argparse.Namespace) -> int:
+def _evaluate_episodes(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
     from ..evaluation.run_eval import evaluate_run
 
@@ -53,8 +59,53 @@ def run_eval(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{name} must be >= 1, got {value}")
     result = evaluate_run(
         args.run_dir, split=args.split, way=args.way, shot=args.shot, query=args.query, episodes=args.episodes,
-        episodes_file=args.episodes_file, data_root=args.data_root, device=args.device, checkpoint=args.checkpoint,
-        precision=args.precision,
+        episodes_file=args.episodes_file, data_root=args.data_root, device=args.device,
+        checkpoint=args.checkpoint or "best", precision=args.precision,
     )
     report(result, args.json)
     return 0
+
+
+#: options of the episode evaluation that a classification run (scored on every image of a split) refuses
+_EPISODE_ONLY = ("way", "shot", "query", "episodes", "episodes_file", "precision")
+
+
+def _evaluate_classification(args: argparse.Namespace) -> int:
+    from ..core.errors import ConfigError
+    from ..evaluation.classification import evaluate_classification_run
+
+    for name in _EPISODE_ONLY:
+        if getattr(args, name) is not None:
+            raise ConfigError(f"--{name.replace('_', '-')} does not apply to {args.run_dir}: a classification run "
+                              "is scored on every image of --split (in fp32)")
+    result = evaluate_classification_run(args.run_dir, split=args.split, data_root=args.data_root,
+                                         device=args.device, checkpoint=args.checkpoint or "last")
+    print(result.summary())
+    if args.json:
+        print(json.dumps(result.payload()))
+    return 0
+
+
+#: a method's ``evaluation_kind`` -> how ``fewshot-nsl eval`` scores its run
+EVALUATORS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "episodes": _evaluate_episodes, "classification": _evaluate_classification,
+}
+
+
+def evaluation_kind(run_dir: str | Path) -> str:
+    """The ``evaluation_kind`` of the method ``run_dir`` was trained with (its ``config.yaml``); ``episodes``
+    when the directory says nothing usable (the episode evaluation then names what is wrong with it)."""
+    from ..core.errors import FewShotError
+    from ..methods import get_method
+    from ..runtime.yaml_io import read_yaml
+
+    saved = Path(run_dir) / "config.yaml"
+    try:
+        name = (read_yaml(saved).get("method") or {}).get("name") if saved.is_file() else None
+        return get_method(name).evaluation_kind if name else "episodes"
+    except (FewShotError, AttributeError):
+        return "episodes"
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    return EVALUATORS[evaluation_kind(args.run_dir)](args)

@@ -10,6 +10,7 @@ episode (a fixed subset of the validation split), one fraction per episode.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 
 from ..core.atomic import atomic_write_text
-from ..core.errors import DataError
+from ..core.errors import DataError, FewShotError
 from ..core.stats import Z95
 from ..runtime.run_dir import RunDir
 from .loading import load_model
@@ -80,7 +81,12 @@ def classification_accuracies(method: Any, images: Any, episodes: Sequence[Any],
 
 @dataclass
 class ClassificationResult:
-    """Top-1 / top-5 error (fractions) of a run on one whole split, with 95% Wilson intervals."""
+    """Top-1 / top-5 error (fractions) of a run on one whole split, with 95% Wilson intervals.
+
+    ``top1_wrong`` is the per-image top-1 outcome in split order, one character per image ("1" wrong, "0"
+    right; "" when not recorded): two runs scored on the same images (``protocol["images_sha256"]``) are compared
+    image by image with it.
+    """
 
     split: str
     images: int
@@ -89,6 +95,14 @@ class ClassificationResult:
     top1_ci95: tuple[float, float]
     top5_ci95: tuple[float, float]
     protocol: dict[str, Any] = field(default_factory=dict)
+    top1_wrong: str = field(default="", repr=False)
+
+    def wrong(self) -> np.ndarray:
+        """(images,) float64 per-image top-1 error (1.0 wrong, 0.0 right); DataError when not recorded."""
+        if len(self.top1_wrong) != self.images:
+            raise DataError(f"the classification result of {self.protocol.get('run_dir', '?')} holds no per-image "
+                            "outcomes; evaluate the run again")
+        return np.frombuffer(self.top1_wrong.encode("ascii"), dtype=np.uint8).astype(np.float64) - ord("0")
 
     def summary(self) -> str:
         lo1, hi1 = self.top1_ci95
@@ -103,6 +117,31 @@ class ClassificationResult:
         return {**flat, "split": self.split, "images": self.images, "top1_error": self.top1_error,
                 "top1_ci95": list(self.top1_ci95), "top5_error": self.top5_error, "top5_ci95": list(self.top5_ci95),
                 "ci_method": CI_METHOD}
+
+
+def images_fingerprint(image_names: Sequence[str], labels: np.ndarray) -> str:
+    """sha256 of a split's image names and labels, in order: equal for two results scored on the same images."""
+    text = "\n".join(f"{n}\t{int(c)}" for n, c in zip(image_names, labels))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def result_path(run_dir: str | Path, split: str) -> Path:
+    """``run_dir/eval/<split>_classification.json``."""
+    return RunDir(Path(run_dir)).eval_dir / f"{split}_classification.json"
+
+
+def load_classification_result(path: str | Path) -> ClassificationResult:
+    """Read a result written by :func:`evaluate_classification_run`; DataError when missing or malformed."""
+    try:
+        data = json.loads(Path(path).read_text())
+        data["top1_ci95"], data["top5_ci95"] = tuple(data["top1_ci95"]), tuple(data["top5_ci95"])
+        return ClassificationResult(**data)
+    except FileNotFoundError:
+        raise DataError(f"classification result {path} does not exist") from None
+    except FewShotError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError):
+        raise DataError(f"{path} is not a classification result (JSON with its fields)") from None
 
 
 def evaluate_classification_run(run_dir: str | Path, split: str | None = None, data_root: str | None = None,
@@ -128,11 +167,14 @@ def evaluate_classification_run(run_dir: str | Path, split: str | None = None, d
     n, wrong1, wrong5 = len(top1), int((~top1).sum()), int((~top5).sum())
     protocol = {"method": model.config.method_name, "dataset": d.dataset, "backbone": model.config.model.backbone,
                 "nsl": model.config.model.nsl, "run_dir": str(run_dir), "checkpoint": str(model.checkpoint),
-                "parameters": sum(p.numel() for p in model.method.parameters())}
+                "parameters": sum(p.numel() for p in model.method.parameters()),
+                "image_size": int(imageset.image_shape[1]),
+                "images_sha256": images_fingerprint(imageset.image_names, imageset.labels)}
     result = ClassificationResult(split, n, wrong1 / n, wrong5 / n, wilson_interval(wrong1, n),
-                                  wilson_interval(wrong5, n), protocol)
+                                  wilson_interval(wrong5, n), protocol,
+                                  "".join("0" if ok else "1" for ok in top1.tolist()))
     if save:
-        path = RunDir(Path(run_dir)).eval_dir / f"{split}_classification.json"
+        path = result_path(run_dir, split)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps(asdict(result), indent=1) + "\n")
         log.info("classification result written to %s", path)

@@ -73,18 +73,31 @@ def plot_training_curves(run_dirs: Sequence[str | Path], out: str | Path) -> Pat
     return _save(fig, plt, out)
 
 
-def plot_leaderboard(rows: Sequence[dict[str, Any]], out: str | Path, title: str = "") -> Path:
+def _xerr(rows: Sequence[dict[str, Any]]) -> list[list[float]]:
+    """(2, rows) error-bar lengths in percent: ``ci95`` a half-width, or a (low, high) interval around the value."""
+    low, high = [], []
+    for r in rows:
+        ci = r["ci95"]
+        lo, hi = (r["accuracy"] - ci[0], ci[1] - r["accuracy"]) if isinstance(ci, (tuple, list)) else (ci, ci)
+        low.append(100.0 * lo)
+        high.append(100.0 * hi)
+    return [low, high]
+
+
+def plot_leaderboard(rows: Sequence[dict[str, Any]], out: str | Path, title: str = "",
+                     xlabel: str = "accuracy (%)") -> Path:
     """Our accuracy ± 95% CI per row (bars), each seed's accuracy (crosses, with several seeds) and the paper's
     value beside it (diamonds).
 
     ``rows`` are leaderboard rows (:mod:`fewshot_nsl.experiments.table`), accuracies as fractions; the axis is
-    in percent.
+    in percent. Another measure (an error) can be plotted under the same keys, named by ``xlabel``; its ``ci95``
+    may then be a (low, high) interval.
     """
     plt = require_matplotlib()
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
     names = [f"{r['label']} ({r['backbone']})" for r in rows]
     ys = list(range(len(rows)))[::-1]
-    ax.errorbar([100.0 * r["accuracy"] for r in rows], ys, xerr=[100.0 * r["ci95"] for r in rows], fmt="o",
+    ax.errorbar([100.0 * r["accuracy"] for r in rows], ys, xerr=_xerr(rows), fmt="o",
                 color="C0", capsize=3, label="ours ± 95% CI")
     seed_points = [(100.0 * a, y) for r, y in zip(rows, ys) for a in (r.get("seed_accuracies") or [])
                    if len(r.get("seed_accuracies") or []) > 1]
@@ -96,7 +109,7 @@ def plot_leaderboard(rows: Sequence[dict[str, Any]], out: str | Path, title: str
         ax.scatter([p for p, _ in paper], [y for _, y in paper], marker="D", color="C3", label="paper")
     ax.set_yticks(ys)
     ax.set_yticklabels(names, fontsize=8)
-    ax.set_xlabel("accuracy (%)")
+    ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     # below the axes: inside, it can hide a point (the paper's 77.44 sits at the bottom right)

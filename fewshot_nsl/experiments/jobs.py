@@ -9,9 +9,10 @@ one process per core) together run every job exactly once, and an unsharded run 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..core.errors import ConfigError
 from ..runtime.config import Config
@@ -85,3 +86,23 @@ def with_seed(config: Config, seed: int | None) -> Config:
     if seed is None:
         return config
     return dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed))
+
+
+#: run_one(row key, config with its seed, run directory) -> that job's table entry (a dict)
+RunOne = Callable[[str, Config, Path], dict[str, Any]]
+
+
+def run_jobs(configs: Mapping[str, Config], out: Path, seeds: Sequence[int] | None,
+             shard: tuple[int, int] | None, run_one: RunOne) -> dict[str, list[dict[str, Any]]]:
+    """Run every (row, seed) job of ``shard`` with ``run_one``; each row key's entries, ``"seed"`` added.
+
+    ``configs`` maps row keys (table order) to their resolved configs; ``seeds`` None: each row's own seed, one
+    run each. Run directories: :func:`seed_run_dir` under ``out/<row key>``.
+    """
+    per_row: dict[str, list[dict[str, Any]]] = {key: [] for key in configs}
+    for job in make_jobs(list(configs), list(seeds) if seeds else [None]):
+        if in_shard(job, shard):
+            config = with_seed(configs[job.key], job.seed)
+            run_dir = seed_run_dir(out / job.key, config.train.seed, several=len(seeds or ()) > 1)
+            per_row[job.key].append({**run_one(job.key, config, run_dir), "seed": config.train.seed})
+    return per_row

@@ -32,7 +32,7 @@ from ..runtime.settings_diff import saved_config
 from ..evaluation.result import EvalResult, load_result
 from ..evaluation.run_eval import result_path
 from ..core.stats import CI_FORMULA
-from .jobs import in_shard, make_jobs, seed_run_dir, with_seed
+from .jobs import run_jobs
 from .seeded import SEEDS_NOTE, combine_seeds, compare_seeded
 from .table import csv_text, json_rows, markdown_table
 
@@ -95,7 +95,7 @@ def run_precision(run_dir: Path, device: str) -> str:
     return resolve_precision(saved_config(run_dir / "config.yaml").train.precision, resolve_device(device))
 
 
-def _check_reusable(run_dir: Path, config: Config) -> None:
+def check_reusable(run_dir: Path, config: Config) -> None:
     """A finished run is reused only when it was made with this config (harmless settings aside)."""
     saved = run_dir / "config.yaml"
     if not saved.exists():
@@ -134,7 +134,7 @@ def _saved_result(run_dir: Path, protocol: Protocol, file_sha: str, precision: s
     return result if same else None
 
 
-def _done_info(run_dir: Path) -> dict[str, Any]:
+def done_info(run_dir: Path) -> dict[str, Any]:
     try:
         info = json.loads((run_dir / "DONE").read_text() or "{}")
     except (OSError, json.JSONDecodeError):
@@ -153,7 +153,7 @@ def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episode
             data_root: str | None, device: str, train_fn: TrainFn, eval_fn: EvalFn) -> dict[str, Any]:
     """Train (or reuse) and evaluate one row; its table entry (fractions) with the result under ``"_result"``."""
     if (run_dir / "DONE").exists():
-        _check_reusable(run_dir, config)
+        check_reusable(run_dir, config)
         log.info("row %s: reusing the finished run %s", row.key, run_dir)
     else:
         log.info("row %s: training into %s", row.key, run_dir)
@@ -165,7 +165,7 @@ def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episode
         result = eval_fn(run_dir, split=protocol.split, way=protocol.way, shot=protocol.shot, query=protocol.query,
                          episodes=protocol.episodes, episodes_file=str(episodes_file), data_root=data_root,
                          device=device, checkpoint=protocol.checkpoint, precision=precision)
-    done = _done_info(run_dir)
+    done = done_info(run_dir)
     return {
         "key": row.key, "label": row.label, "method": config.method_name, "backbone": config.model.backbone,
         "nsl": config.model.nsl, "way": result.way, "shot": result.shot, "query": result.query,
@@ -234,14 +234,12 @@ def run_leaderboard(
     # every config is resolved (and every error raised) before any training
     configs = [row_config(r, b, dataset, data_root, device, progress, precision) for r in rows]
     episodes_file = episodes_file_for(protocol, out, data_root)
-    by_key = {r.key: (r, c) for r, c in zip(rows, configs)}
-    per_row: dict[str, list[dict[str, Any]]] = {r.key: [] for r in rows}
-    for job in make_jobs(list(by_key), list(seeds) if seeds else [None]):
-        if in_shard(job, shard):
-            row, config = by_key[job.key][0], with_seed(by_key[job.key][1], job.seed)
-            run_dir = seed_run_dir(out / row.key, config.train.seed, several=len(seeds or ()) > 1)
-            entry = run_row(row, config, run_dir, protocol, episodes_file, data_root, device, train_fn, eval_fn)
-            per_row[row.key].append({**entry, "seed": config.train.seed})
+    by_key = {r.key: r for r in rows}
+
+    def run_one(key: str, config: Config, run_dir: Path) -> dict[str, Any]:
+        return run_row(by_key[key], config, run_dir, protocol, episodes_file, data_root, device, train_fn, eval_fn)
+
+    per_row = run_jobs({r.key: c for r, c in zip(rows, configs)}, out, seeds, shard, run_one)
     if shard is not None:  # the unsharded command assembles the table once every shard has finished
         return [{k: v for k, v in e.items() if k != "_result"} for es in per_row.values() for e in es]
     entries = [combine_seeds(per_row[r.key]) for r in rows]
@@ -256,13 +254,21 @@ def run_leaderboard(
 
 
 def write_outputs(entries: list[dict[str, Any]], out: Path, note: str, title: str) -> None:
-    """``leaderboard.md``, ``.csv``, ``.json`` and (with matplotlib) ``.png`` under ``out``."""
-    atomic_write_text(out / "leaderboard.md", f"{markdown_table(entries, REFERENCE_ROW)}\n\n{note}\n")
-    atomic_write_text(out / "leaderboard.csv", csv_text(entries))
-    atomic_write_text(out / "leaderboard.json", json.dumps(json_rows(entries), indent=1) + "\n")
-    try:
-        from ..evaluation.plots import plot_leaderboard
+    """The few-shot table's ``leaderboard.md``, ``.csv``, ``.json`` and (with matplotlib) ``.png`` under ``out``."""
+    from ..evaluation.plots import plot_leaderboard
 
-        plot_leaderboard(entries, out / "leaderboard.png", title)
+    write_table_files(out, f"{markdown_table(entries, REFERENCE_ROW)}\n\n{note}\n", csv_text(entries),
+                      json_rows(entries), lambda path: plot_leaderboard(entries, path, title))
+
+
+def write_table_files(out: Path, markdown: str, csv: str, items: list[dict[str, Any]],
+                      plot: Callable[[Path], Any]) -> None:
+    """Any table's ``leaderboard.md``, ``.csv``, ``.json`` under ``out``, and ``plot(out/leaderboard.png)``
+    (skipped with a warning when it raises a FewShotError: no matplotlib)."""
+    atomic_write_text(out / "leaderboard.md", markdown)
+    atomic_write_text(out / "leaderboard.csv", csv)
+    atomic_write_text(out / "leaderboard.json", json.dumps(items, indent=1) + "\n")
+    try:
+        plot(out / "leaderboard.png")
     except FewShotError as exc:
         log.warning("no leaderboard.png: %s", exc)

@@ -37,7 +37,7 @@ def _pm(value: float | None, ci: float | None, signed: bool = False) -> str:
     return fmt.format(100.0 * value) + ("" if ci is None else f" ± {100.0 * ci:.2f}")
 
 
-def _wall(seconds: float | None) -> str:
+def wall_text(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     if seconds < 90:
@@ -71,7 +71,7 @@ def markdown_table(rows: Sequence[dict[str, Any]], reference: str) -> str:
             f"| {r['rank']} | {r['label']} | {r['backbone']} | {r['nsl']} | {r['way']}/{r['shot']}/{r['query']} "
             f"({r['train_way']}) | {_pm(r['accuracy'], r['ci95'])} | {_seeds_cell(r)} | {_pm(r.get('paper'), None)} "
             f"| {delta} | {across} | {r['parameters']:,} | {r['train_episodes']:,} | {r['image_size']} "
-            f"| {_wall(r.get('wall_s'))} |"
+            f"| {wall_text(r.get('wall_s'))} |"
         )
     return "\n".join(lines)
 
