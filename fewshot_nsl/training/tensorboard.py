@@ -12,8 +12,8 @@ from typing import Any, Dict, Iterator, Optional
 
 from ..core.errors import ConfigError
 
-#: record keys that are coordinates (or flags), not scalars to plot
-_NOT_SCALARS = frozenset({"step", "episode"})
+#: record keys that are coordinates (or flags), not scalars to plot; TensorBoard keeps its own wall clock
+_NOT_SCALARS = frozenset({"step", "episode", "wall_s"})
 
 
 def summary_writer_class() -> Any:

@@ -156,9 +156,10 @@ def test_sigkill_without_validation_resumes_from_a_periodic_checkpoint(uninterru
     whole = load_checkpoint(uninterrupted_no_val / "checkpoints" / "last.pt")
     resumed = load_checkpoint(out / "checkpoints" / "last.pt")
     _assert_same_state(whole, resumed)
-    assert resumed["metrics"] == whole["metrics"]
+    # every number but the wall clock, which the final validation record carries and no two runs share
+    assert _computed(resumed["metrics"]) == _computed(whole["metrics"])
     lines = (out / "metrics.jsonl").read_text().splitlines()
-    assert lines == (uninterrupted_no_val / "metrics.jsonl").read_text().splitlines()
+    assert _computed(lines) == _computed((uninterrupted_no_val / "metrics.jsonl").read_text().splitlines())
 
 
 def test_sigterm_finishes_the_step_and_writes_a_checkpoint(uninterrupted, tmp_path):
