@@ -23,7 +23,8 @@ from .cifar_rows import ErrorRow
 from .error_render import csv_text, json_rows, markdown_table
 from .error_stats import ERROR_STATS_NOTE, combine_error_seeds, compare_errors
 from .jobs import run_jobs
-from .leaderboard import TrainFn, check_reusable, done_info, row_config, run_precision, select_rows, write_table_files
+from .leaderboard import (TrainFn, done_info, row_config, run_precision, select_rows, train_or_reuse,
+                          write_table_files)
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,7 @@ def _saved_result(run_dir: Path, split: str, checkpoint: str) -> ClassificationR
 def score_row(row: ErrorRow, config: Config, run_dir: Path, budget: Budget, paper_column: str,
               data_root: str | None, device: str, train_fn: TrainFn, eval_fn: ClassifyFn) -> dict[str, Any]:
     """Train (or reuse) and score one row with one seed; its entry (fractions), the result under ``"_result"``."""
-    if (run_dir / "DONE").exists():
-        check_reusable(run_dir, config)
-        log.info("row %s: reusing the finished run %s", row.key, run_dir)
-    else:
-        log.info("row %s: training into %s", row.key, run_dir)
-        train_fn(config, run_dir, resume=True)
+    train_or_reuse(row.key, config, run_dir, train_fn)
     result = _saved_result(run_dir, budget.eval_split, budget.checkpoint)
     if result is None:
         result = eval_fn(run_dir, split=budget.eval_split, data_root=data_root, device=device,

@@ -105,6 +105,16 @@ def check_reusable(run_dir: Path, config: Config) -> None:
                           f"{new!r}; use another --out or delete that row's folder")
 
 
+def train_or_reuse(key: str, config: Config, run_dir: Path, train_fn: TrainFn) -> None:
+    """Reuse the finished run in ``run_dir`` (after :func:`check_reusable`), else train (or resume) it there."""
+    if (run_dir / "DONE").exists():
+        check_reusable(run_dir, config)
+        log.info("row %s: reusing the finished run %s", key, run_dir)
+    else:
+        log.info("row %s: training into %s", key, run_dir)
+        train_fn(config, run_dir, resume=True)
+
+
 def episodes_file_for(protocol: Protocol, out: Path, data_root: str | None) -> Path:
     """The standard episodes file for ``protocol``, else one made (once) under ``out/episodes``."""
     p = protocol
@@ -152,12 +162,7 @@ def _paper(row: Row, protocol: Protocol) -> float | None:
 def run_row(row: Row, config: Config, run_dir: Path, protocol: Protocol, episodes_file: Path,
             data_root: str | None, device: str, train_fn: TrainFn, eval_fn: EvalFn) -> dict[str, Any]:
     """Train (or reuse) and evaluate one row; its table entry (fractions) with the result under ``"_result"``."""
-    if (run_dir / "DONE").exists():
-        check_reusable(run_dir, config)
-        log.info("row %s: reusing the finished run %s", row.key, run_dir)
-    else:
-        log.info("row %s: training into %s", row.key, run_dir)
-        train_fn(config, run_dir, resume=True)
+    train_or_reuse(row.key, config, run_dir, train_fn)
     ef = read_episode_file(episodes_file)
     precision = run_precision(run_dir, device)  # evaluated as trained
     result = _saved_result(run_dir, protocol, ef.sha256, precision)
