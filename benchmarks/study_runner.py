@@ -1,0 +1,314 @@
+"""Run a multi-session study one job at a time, one worker per core, and keep every finished job in the checkout.
+
+A study (issue 13's equal-budget comparisons, issue 16's CIFAR stand-in) is a list of (dataset, row, seed) jobs of
+one leaderboard budget. Each job is one ``fewshot-nsl leaderboard ... --seeds S... --shard I/N`` call, so its run
+directory and evaluation are exactly the ones the unsharded leaderboard assembles its table from.
+
+Why this script and not two static ``--shard i/2`` commands: a session's machine does not outlive the session
+(its home directory included), so a study that needs more core-hours than one session has is only as good as
+what it kept. Here
+
+* every job is trained by a frozen copy of the package at ``--code`` (``git archive``), so later commits cannot
+  change a study's numerics; each finished job records that commit, the machine and its wall time;
+* a finished job's run directory, minus its checkpoints, is copied into the checkout under
+  ``benchmarks/results/<study>/runs/`` (config.yaml, DONE, metrics.jsonl with the learning curve, eval/*.json with
+  the per-episode accuracies, the weights' SHA-256): commit it, and the next session's ``--restore`` puts it back
+  so the leaderboard reuses it instead of training it again;
+* workers take the next unclaimed job from one queue (an atomic ``mkdir`` claim), so two cores stay busy until
+  the queue is empty however unequal the jobs are; a killed job resumes from its last periodic checkpoint when
+  the same machine runs the worker again.
+
+    python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k --code 2b06744 --restore
+    for c in 0 1; do python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k \\
+        --code 2b06744 --core $c > ~/fewshot-runs/equal-5k/worker-$c.log 2>&1 & done
+    python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k --code 2b06744 --status
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+
+
+@dataclass(frozen=True)
+class Study:
+    """Jobs of one leaderboard budget: every row of ``rows`` x ``seeds`` on each of ``datasets``.
+
+    ``rows`` is in the leaderboard's table order (it fixes the job index of ``--shard``); jobs are *run* row
+    group by row group (``first``: the rows whose comparison matters most, all their seeds, before the rest), so
+    a study cut short still has its headline comparison complete."""
+
+    budget: str
+    datasets: Sequence[str]
+    rows: Sequence[str]
+    seeds: Sequence[int] = (0, 1, 2)
+    table: str = "fewshot"
+    first: Sequence[str] = ()
+
+
+STUDIES: Dict[str, Study] = {
+    # issue 13, priority (a): the paper's CNN-4 few-shot rows at one equal budget, three seeds
+    "equal-5k-a": Study("equal-5k", ("mini-imagenet", "omniglot"),
+                        ("protonet", "static", "static-dns", "metastatic", "dynamic-cnn4"),
+                        first=("protonet", "dynamic-cnn4")),
+    # issue 13, priority (b): the dynamic NSN with the released code's gamma 1
+    "equal-5k-b": Study("equal-5k", ("mini-imagenet",), ("dynamic-cnn4-g1",)),
+    # issue 16: the CIFAR-10 stand-in of the generic-recognition table
+    "cifar-cpu": Study("cifar-cpu", ("mini-imagenet-generic",), ("plain", "static-dns", "static-uns", "dynamic-dns"),
+                       table="cifar"),
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    dataset: str
+    row: str
+    seed: int
+    index: int  # the leaderboard's job index: row position x len(seeds) + seed position
+    count: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}--{self.row}--seed-{self.seed}"
+
+    def run_dir(self, runs: Path) -> Path:
+        return runs / self.dataset / self.row / f"seed-{self.seed}"
+
+    def kept_dir(self, study: str) -> Path:
+        return RESULTS / study / "runs" / self.dataset / self.row / f"seed-{self.seed}"
+
+
+def jobs_of(study: Study) -> List[Job]:
+    """Every job, in the order workers take them: dataset; ``first`` rows before the others; seed; row."""
+    count = len(study.rows) * len(study.seeds)
+    out = []
+    for dataset in study.datasets:
+        for group in (list(study.first), [r for r in study.rows if r not in study.first]):
+            for si, seed in enumerate(study.seeds):
+                for row in group:
+                    ri = list(study.rows).index(row)
+                    out.append(Job(dataset, row, seed, ri * len(study.seeds) + si, count))
+    return out
+
+
+def eval_files(run_dir: Path) -> List[Path]:
+    return sorted((run_dir / "eval").glob("*.json")) if (run_dir / "eval").is_dir() else []
+
+
+def finished(run_dir: Path) -> bool:
+    """Trained (DONE) and evaluated (an eval/*.json written after DONE)."""
+    done = run_dir / "DONE"
+    return done.exists() and any(p.stat().st_mtime >= done.stat().st_mtime for p in eval_files(run_dir))
+
+
+def frozen_code(runs: Path, commit: str) -> Path:
+    """``runs/code-<commit>``: the package as committed at ``commit`` (made once, from this checkout's git)."""
+    full = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", f"{commit}^{{commit}}"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    code = runs / f"code-{full[:7]}"
+    if not (code / "fewshot_nsl" / "__init__.py").exists():
+        tmp = runs / f".code-{full[:7]}.partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", full], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+        tmp.rename(code)
+    return code
+
+
+def claim(runs: Path, job: Job) -> bool:
+    """Atomically claim ``job`` for this process; a claim whose process is gone is taken over."""
+    claims = runs / "claims"
+    claims.mkdir(parents=True, exist_ok=True)
+    path = claims / job.name
+    try:
+        path.mkdir()
+    except FileExistsError:
+        pid_file = path / "pid"
+        try:
+            pid = int(pid_file.read_text())
+        except (OSError, ValueError):
+            return False  # being written by another worker right now
+        if Path(f"/proc/{pid}").exists():
+            return False
+        shutil.rmtree(path, ignore_errors=True)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            return False
+    (path / "pid").write_text(str(os.getpid()))
+    return True
+
+
+def release(runs: Path, job: Job) -> None:
+    shutil.rmtree(runs / "claims" / job.name, ignore_errors=True)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def keep(study: str, job: Job, run_dir: Path, provenance: dict) -> Path:
+    """Copy the finished ``run_dir`` (no checkpoints, TensorBoard or lock) into the checkout."""
+    dest = job.kept_dir(study)
+    tmp = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in ("config.yaml", "DONE", "metrics.jsonl", "class_split.json"):
+        if (run_dir / name).exists():
+            shutil.copy2(run_dir / name, tmp / name)
+    (tmp / "eval").mkdir()
+    for p in eval_files(run_dir):
+        shutil.copy2(p, tmp / "eval" / p.name)
+    weights = {p.name: sha256(p) for p in sorted((run_dir / "checkpoints").glob("*.pt"))}
+    (tmp / "PROVENANCE.json").write_text(json.dumps({**provenance, "checkpoint_sha256": weights}, indent=1) + "\n")
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    return dest
+
+
+def restore(study_name: str, study: Study, runs: Path) -> int:
+    """Put every kept job back under ``runs`` where that run directory holds no finished run; the count."""
+    n = 0
+    for job in jobs_of(study):
+        src, dest = job.kept_dir(study_name), job.run_dir(runs)
+        if not (src / "DONE").exists() or finished(dest):
+            continue
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(src, dest)
+        (dest / "PROVENANCE.json").unlink(missing_ok=True)
+        done = (dest / "DONE").stat().st_mtime
+        for p in eval_files(dest):  # git does not keep mtimes: the evaluation must read as made after training
+            os.utime(p, (done + 1, done + 1))
+        n += 1
+    return n
+
+
+def accuracy(run_dir: Path) -> Optional[str]:
+    for p in eval_files(run_dir):
+        data = json.loads(p.read_text())
+        mean = data.get("mean", data.get("top1_error"))
+        ci = data.get("ci95")
+        if isinstance(mean, (int, float)):
+            return f"{100 * mean:.2f}" + (f" ± {100 * ci:.2f}" if isinstance(ci, (int, float)) else "")
+    return None
+
+
+def status(study_name: str, study: Study, runs: Path) -> None:
+    for job in jobs_of(study):
+        run_dir = job.run_dir(runs)
+        if finished(run_dir):
+            state = f"done   {accuracy(run_dir)}"
+        elif (runs / "claims" / job.name).exists():
+            state = "running"
+        elif (run_dir / "checkpoints").exists():
+            state = "partial"
+        else:
+            state = "pending"
+        kept = "kept" if (job.kept_dir(study_name) / "DONE").exists() else ""
+        print(f"{job.name:48s} {state:24s} {kept}")
+
+
+def run_job(study: Study, job: Job, runs: Path, code: Path, core: Optional[int], python: str) -> int:
+    table = [] if study.table == "fewshot" else ["--table", study.table]  # older commits know no --table
+    cmd = [python, "-m", "fewshot_nsl", "leaderboard", *table, "--budget", study.budget, "--dataset", job.dataset,
+           "--out", str(runs / job.dataset), "--seeds", *map(str, study.seeds),
+           "--methods", *study.rows, "--shard", f"{job.index}/{job.count}", "--no-progress"]
+    if core is not None:
+        cmd = ["taskset", "-c", str(core), *cmd]
+    env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    log = runs / "logs" / f"{job.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as f:
+        f.write(f"# {dt.datetime.now().isoformat(timespec='seconds')} {' '.join(cmd)}\n")
+        f.flush()
+        return subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, cwd=str(runs)).returncode
+
+
+def worker(study_name: str, study: Study, runs: Path, code: Path, commit: str, core: Optional[int],
+           python: str) -> int:
+    failures = 0
+    while True:
+        todo = [j for j in jobs_of(study) if not finished(j.run_dir(runs))]
+        job = next((j for j in todo if claim(runs, j)), None)
+        if job is None:
+            print(f"worker core={core}: nothing left to claim ({len(todo)} unfinished, claimed by others)",
+                  flush=True)
+            return 1 if failures else 0
+        start = time.time()
+        print(f"{dt.datetime.now():%H:%M:%S} core={core} start {job.name}", flush=True)
+        with (runs / "commits.log").open("a") as f:
+            f.write(f"{dt.datetime.now().isoformat(timespec='seconds')} {job.name} code={commit} core={core}\n")
+        try:
+            rc = run_job(study, job, runs, code, core, python)
+            wall = time.time() - start
+            if rc == 0 and finished(job.run_dir(runs)):
+                dest = keep(study_name, job, job.run_dir(runs), {
+                    "study": study_name, "code_commit": commit, "machine": platform.processor() or platform.machine(),
+                    "cpu_model": _cpu_model(), "core": core, "threads": 1, "session_wall_s": round(wall, 1),
+                    "finished": dt.datetime.now().isoformat(timespec="seconds")})
+                print(f"{dt.datetime.now():%H:%M:%S} core={core} done  {job.name} {accuracy(job.run_dir(runs))} "
+                      f"({wall / 60:.1f} min) kept in {dest.relative_to(REPO)}", flush=True)
+            else:
+                failures += 1
+                print(f"core={core} FAILED {job.name} rc={rc}: see {runs / 'logs' / (job.name + '.log')}",
+                      flush=True)
+                if failures >= 3:
+                    return 1
+        finally:
+            release(runs, job)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("study", choices=sorted(STUDIES))
+    ap.add_argument("--runs", type=Path, required=True, help="the study's folder, outside the checkout")
+    ap.add_argument("--code", required=True, help="the commit whose package trains every job")
+    ap.add_argument("--core", type=int, help="pin this worker to one core (taskset), one thread")
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--restore", action="store_true", help="put the kept jobs back under --runs, then stop")
+    ap.add_argument("--status", action="store_true", help="print every job's state, then stop")
+    args = ap.parse_args(argv)
+    study, runs = STUDIES[args.study], args.runs.expanduser().resolve()
+    runs.mkdir(parents=True, exist_ok=True)
+    if args.status:
+        status(args.study, study, runs)
+        return 0
+    if args.restore:
+        print(f"restored {restore(args.study, study, runs)} kept job(s) under {runs}")
+        return 0
+    code = frozen_code(runs, args.code)
+    return worker(args.study, study, runs, code, code.name[len("code-"):], args.core, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

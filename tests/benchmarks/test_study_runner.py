@@ -1,0 +1,79 @@
+"""benchmarks/study_runner.py: its jobs are the leaderboard's shard jobs, and a kept job comes back reusable."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fewshot_nsl.experiments.jobs import in_shard, make_jobs
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "study_runner.py"
+_spec = importlib.util.spec_from_file_location("study_runner", _PATH)
+study_runner = importlib.util.module_from_spec(_spec)
+sys.modules["study_runner"] = study_runner  # dataclasses look their module up there
+_spec.loader.exec_module(study_runner)
+
+
+@pytest.mark.parametrize("name", sorted(study_runner.STUDIES))
+def test_every_job_is_exactly_its_own_leaderboard_shard(name: str) -> None:
+    study = study_runner.STUDIES[name]
+    jobs = study_runner.jobs_of(study)
+    assert len(jobs) == len(study.datasets) * len(study.rows) * len(study.seeds)
+    assert len({j.name for j in jobs}) == len(jobs)
+    board = make_jobs(list(study.rows), list(study.seeds))
+    for job in jobs:
+        selected = [b for b in board if in_shard(b, (job.index, job.count))]
+        assert [(b.key, b.seed) for b in selected] == [(job.row, job.seed)]
+
+
+def test_first_rows_run_all_their_seeds_before_the_others() -> None:
+    study = study_runner.Study("equal-5k", ("d",), ("a", "b", "c"), seeds=(0, 1), first=("c",))
+    assert [(j.row, j.seed) for j in study_runner.jobs_of(study)] == [
+        ("c", 0), ("c", 1), ("a", 0), ("b", 0), ("a", 1), ("b", 1)]
+
+
+def _fake_finished_run(run_dir: Path) -> None:
+    (run_dir / "checkpoints").mkdir(parents=True)
+    (run_dir / "checkpoints" / "last.pt").write_bytes(b"weights")
+    (run_dir / "config.yaml").write_text("train:\n  seed: 1\n")
+    (run_dir / "metrics.jsonl").write_text('{"episode": 500, "val_accuracy": 0.5}\n')
+    (run_dir / "DONE").write_text("{}")
+    (run_dir / "eval").mkdir()
+    (run_dir / "eval" / "val_5way5shot.json").write_text(json.dumps({"mean": 0.5, "ci95": 0.01}))
+
+
+def test_keep_then_restore_gives_a_finished_run_without_checkpoints(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    study = study_runner.Study("equal-5k", ("d",), ("a",), seeds=(1,))
+    job = study_runner.jobs_of(study)[0]
+    first = tmp_path / "machine-1"
+    _fake_finished_run(job.run_dir(first))
+    assert study_runner.finished(job.run_dir(first))
+    kept = study_runner.keep("s", job, job.run_dir(first), {"code_commit": "abc"})
+    assert not (kept / "checkpoints").exists()
+    provenance = json.loads((kept / "PROVENANCE.json").read_text())
+    assert provenance["code_commit"] == "abc" and set(provenance["checkpoint_sha256"]) == {"last.pt"}
+    # a clone does not keep mtimes: make the kept evaluation older than its DONE, as a checkout may
+    old = time.time() - 100
+    os.utime(kept / "eval" / "val_5way5shot.json", (old, old))
+    second = tmp_path / "machine-2"
+    assert study_runner.restore("s", study, second) == 1
+    assert study_runner.finished(job.run_dir(second))
+    assert not (job.run_dir(second) / "PROVENANCE.json").exists()
+    assert study_runner.restore("s", study, second) == 0  # already there: untouched
+
+
+def test_a_claim_is_exclusive_until_its_process_is_gone(tmp_path: Path) -> None:
+    job = study_runner.Job("d", "a", 0, 0, 1)
+    assert study_runner.claim(tmp_path, job)
+    assert not study_runner.claim(tmp_path, job)  # this process is alive
+    (tmp_path / "claims" / job.name / "pid").write_text("999999999")  # no such process
+    assert study_runner.claim(tmp_path, job)
+    study_runner.release(tmp_path, job)
+    assert not (tmp_path / "claims" / job.name).exists()
