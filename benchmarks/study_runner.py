@@ -1,8 +1,9 @@
 """Run a multi-session study one job at a time, one worker per core, and keep every finished job in the checkout.
 
 A study (issue 13's equal-budget comparisons, issue 16's CIFAR stand-in) is a list of (dataset, row, seed) jobs of
-one leaderboard budget. Each job is one ``fewshot-nsl leaderboard ... --seeds S... --shard I/N`` call, so its run
-directory and evaluation are exactly the ones the unsharded leaderboard assembles its table from.
+one leaderboard budget. Each job is one ``fewshot-nsl leaderboard ... --methods ROW --seeds S... --shard I/N`` call (I = the
+seed's position), so its run directory (``ROW/seed-N``) and evaluation are exactly the ones the unsharded
+leaderboard of all the rows assembles its table from, whatever the table's row order.
 
 Why this script and not two static ``--shard i/2`` commands: a session's machine does not outlive the session
 (its home directory included), so a study that needs more core-hours than one session has is only as good as
@@ -48,8 +49,7 @@ RESULTS = REPO / "benchmarks" / "results"
 class Study:
     """Jobs of one leaderboard budget: every row of ``rows`` x ``seeds`` on each of ``datasets``.
 
-    ``rows`` is in the leaderboard's table order (it fixes the job index of ``--shard``); jobs are *run* row
-    group by row group (``first``: the rows whose comparison matters most, all their seeds, before the rest), so
+    Jobs are *run* row group by row group (``first``: the rows whose comparison matters most, all their seeds, before the rest), so
     a study cut short still has its headline comparison complete."""
 
     budget: str
@@ -67,6 +67,11 @@ STUDIES: Dict[str, Study] = {
                         first=("protonet", "dynamic-cnn4")),
     # issue 13, priority (b): the dynamic NSN with the released code's gamma 1
     "equal-5k-b": Study("equal-5k", ("mini-imagenet",), ("dynamic-cnn4-g1",)),
+    # issue 13, priority (c): the dynamic CNN-9 NSN and its plain CNN-9 ProtoNet control
+    "equal-5k-c": Study("equal-5k", ("mini-imagenet",), ("protonet-cnn9", "dynamic-cnn9")),
+    # issue 13, priority (d): the other rows at the same episode count, one seed
+    "equal-5k-d": Study("equal-5k", ("mini-imagenet",), ("maml", "relationnet", "matchingnet", "finetune", "nn"),
+                        seeds=(0,)),
     # issue 16: the CIFAR-10 stand-in of the generic-recognition table
     "cifar-cpu": Study("cifar-cpu", ("mini-imagenet-generic",), ("plain", "static-dns", "static-uns", "dynamic-dns"),
                        table="cifar"),
@@ -78,8 +83,8 @@ class Job:
     dataset: str
     row: str
     seed: int
-    index: int  # the leaderboard's job index: row position x len(seeds) + seed position
-    count: int
+    index: int  # the job's --shard index among the row's seeds (``--methods ROW --seeds S...``): seed position
+    count: int  # the number of seeds
 
     @property
     def name(self) -> str:
@@ -94,14 +99,11 @@ class Job:
 
 def jobs_of(study: Study) -> List[Job]:
     """Every job, in the order workers take them: dataset; ``first`` rows before the others; seed; row."""
-    count = len(study.rows) * len(study.seeds)
     out = []
     for dataset in study.datasets:
         for group in (list(study.first), [r for r in study.rows if r not in study.first]):
             for si, seed in enumerate(study.seeds):
-                for row in group:
-                    ri = list(study.rows).index(row)
-                    out.append(Job(dataset, row, seed, ri * len(study.seeds) + si, count))
+                out.extend(Job(dataset, row, seed, si, len(study.seeds)) for row in group)
     return out
 
 
@@ -232,7 +234,7 @@ def run_job(study: Study, job: Job, runs: Path, code: Path, core: Optional[int],
     table = [] if study.table == "fewshot" else ["--table", study.table]  # older commits know no --table
     cmd = [python, "-m", "fewshot_nsl", "leaderboard", *table, "--budget", study.budget, "--dataset", job.dataset,
            "--out", str(runs / job.dataset), "--seeds", *map(str, study.seeds),
-           "--methods", *study.rows, "--shard", f"{job.index}/{job.count}", "--no-progress"]
+           "--methods", job.row, "--shard", f"{job.index}/{job.count}", "--no-progress"]
     if core is not None:
         cmd = ["taskset", "-c", str(core), *cmd]
     env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

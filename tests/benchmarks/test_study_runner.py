@@ -26,10 +26,21 @@ def test_every_job_is_exactly_its_own_leaderboard_shard(name: str) -> None:
     jobs = study_runner.jobs_of(study)
     assert len(jobs) == len(study.datasets) * len(study.rows) * len(study.seeds)
     assert len({j.name for j in jobs}) == len(jobs)
-    board = make_jobs(list(study.rows), list(study.seeds))
-    for job in jobs:
+    for job in jobs:  # the leaderboard call of a job: --methods ROW --seeds <all> --shard I/N
+        board = make_jobs([job.row], list(study.seeds))
         selected = [b for b in board if in_shard(b, (job.index, job.count))]
         assert [(b.key, b.seed) for b in selected] == [(job.row, job.seed)]
+
+
+@pytest.mark.parametrize("name", sorted(study_runner.STUDIES))
+def test_every_row_of_a_study_is_a_row_of_its_budget(name: str) -> None:
+    from fewshot_nsl.experiments.tables import TABLES
+
+    study = study_runner.STUDIES[name]
+    spec = TABLES[study.table]
+    budget = spec.budgets[study.budget]
+    known = {r.key for r in (budget.rows or spec.rows)}
+    assert set(study.rows) <= known
 
 
 def test_first_rows_run_all_their_seeds_before_the_others() -> None:
