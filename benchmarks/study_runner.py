@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -132,8 +133,29 @@ def frozen_code(runs: Path, commit: str) -> Path:
     return code
 
 
+def training_now(run_dir: Path) -> bool:
+    """Whether a live process holds ``run_dir``'s run lock (``runtime/run_lock.py``: an flock on ``.lock``)."""
+    lock = run_dir / ".lock"
+    if not lock.exists():
+        return False
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our own lock too
+    return False
+
+
 def claim(runs: Path, job: Job) -> bool:
-    """Atomically claim ``job`` for this process; a claim whose process is gone is taken over."""
+    """Atomically claim ``job`` for this process; a claim whose process is gone is taken over, unless the job's
+    training process outlived its worker (its run lock is held): then it is left to finish."""
+    if training_now(job.run_dir(runs)):
+        return False
     claims = runs / "claims"
     claims.mkdir(parents=True, exist_ok=True)
     path = claims / job.name
@@ -220,7 +242,7 @@ def status(study_name: str, study: Study, runs: Path) -> None:
         run_dir = job.run_dir(runs)
         if finished(run_dir):
             state = f"done   {accuracy(run_dir)}"
-        elif (runs / "claims" / job.name).exists():
+        elif (runs / "claims" / job.name).exists() or training_now(run_dir):
             state = "running"
         elif (run_dir / "checkpoints").exists():
             state = "partial"
@@ -246,15 +268,57 @@ def run_job(study: Study, job: Job, runs: Path, code: Path, core: Optional[int],
         return subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, cwd=str(runs)).returncode
 
 
+def provenance(study_name: str, commit: str, core: Optional[int], wall: Optional[float]) -> dict:
+    return {"study": study_name, "code_commit": commit, "cpu_model": _cpu_model(), "core": core, "threads": 1,
+            "session_wall_s": None if wall is None else round(wall, 1),
+            "finished": dt.datetime.now().isoformat(timespec="seconds")}
+
+
+def keep_orphans(study_name: str, study: Study, runs: Path, commit: str) -> None:
+    """Keep every finished job not kept yet (e.g. one whose worker was stopped while its training went on)."""
+    for job in jobs_of(study):
+        run_dir, kept = job.run_dir(runs), job.kept_dir(study_name)
+        if finished(run_dir) and not (kept / "DONE").exists():
+            keep(study_name, job, run_dir, provenance(study_name, commit, None, None))
+            print(f"kept {job.name} (finished without its worker) in {_shown(kept)}", flush=True)
+
+
+def expected_minutes(study_name: str, study: Study, job: Job) -> Optional[float]:
+    """The longest kept wall time of the same row (same dataset first), None when none is kept yet."""
+    for same_dataset in (True, False):
+        walls = []
+        for other in jobs_of(study):
+            if other.row != job.row or (same_dataset and other.dataset != job.dataset):
+                continue
+            path = other.kept_dir(study_name) / "PROVENANCE.json"
+            wall = json.loads(path.read_text()).get("session_wall_s") if path.exists() else None
+            if isinstance(wall, (int, float)):
+                walls.append(wall / 60)
+        if walls:
+            return max(walls)
+    return None
+
+
+def fits(study_name: str, study: Study, job: Job, deadline: Optional[dt.datetime]) -> bool:
+    if deadline is None:
+        return True
+    minutes = expected_minutes(study_name, study, job)
+    return dt.datetime.now() + dt.timedelta(minutes=minutes or 0) <= deadline
+
+
 def worker(study_name: str, study: Study, runs: Path, code: Path, commit: str, core: Optional[int],
-           python: str) -> int:
+           python: str, deadline: Optional[dt.datetime] = None) -> int:
     failures = 0
     while True:
+        keep_orphans(study_name, study, runs, commit)
+        if (runs / "STOP").exists():
+            print(f"worker core={core}: {runs / 'STOP'} exists, stopping", flush=True)
+            return 0
         todo = [j for j in jobs_of(study) if not finished(j.run_dir(runs))]
-        job = next((j for j in todo if claim(runs, j)), None)
+        job = next((j for j in todo if fits(study_name, study, j, deadline) and claim(runs, j)), None)
         if job is None:
-            print(f"worker core={core}: nothing left to claim ({len(todo)} unfinished, claimed by others)",
-                  flush=True)
+            print(f"worker core={core}: nothing left to claim ({len(todo)} unfinished: claimed by others"
+                  f"{' or not expected to end by the deadline' if deadline else ''})", flush=True)
             return 1 if failures else 0
         start = time.time()
         print(f"{dt.datetime.now():%H:%M:%S} core={core} start {job.name}", flush=True)
@@ -264,12 +328,9 @@ def worker(study_name: str, study: Study, runs: Path, code: Path, commit: str, c
             rc = run_job(study, job, runs, code, core, python)
             wall = time.time() - start
             if rc == 0 and finished(job.run_dir(runs)):
-                dest = keep(study_name, job, job.run_dir(runs), {
-                    "study": study_name, "code_commit": commit, "machine": platform.processor() or platform.machine(),
-                    "cpu_model": _cpu_model(), "core": core, "threads": 1, "session_wall_s": round(wall, 1),
-                    "finished": dt.datetime.now().isoformat(timespec="seconds")})
+                dest = keep(study_name, job, job.run_dir(runs), provenance(study_name, commit, core, wall))
                 print(f"{dt.datetime.now():%H:%M:%S} core={core} done  {job.name} {accuracy(job.run_dir(runs))} "
-                      f"({wall / 60:.1f} min) kept in {dest.relative_to(REPO)}", flush=True)
+                      f"({wall / 60:.1f} min) kept in {_shown(dest)}", flush=True)
             else:
                 failures += 1
                 print(f"core={core} FAILED {job.name} rc={rc}: see {runs / 'logs' / (job.name + '.log')}",
@@ -278,6 +339,10 @@ def worker(study_name: str, study: Study, runs: Path, code: Path, commit: str, c
                     return 1
         finally:
             release(runs, job)
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def _cpu_model() -> str:
@@ -299,6 +364,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--restore", action="store_true", help="put the kept jobs back under --runs, then stop")
     ap.add_argument("--status", action="store_true", help="print every job's state, then stop")
+    ap.add_argument("--deadline", help="HH:MM today: start no job expected (from the kept wall times of its row) "
+                                       "to end later; touch RUNS/STOP to stop the workers after their jobs")
     args = ap.parse_args(argv)
     study, runs = STUDIES[args.study], args.runs.expanduser().resolve()
     runs.mkdir(parents=True, exist_ok=True)
@@ -308,8 +375,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.restore:
         print(f"restored {restore(args.study, study, runs)} kept job(s) under {runs}")
         return 0
+    deadline = None
+    if args.deadline:
+        hour, minute = (int(v) for v in args.deadline.split(":"))
+        deadline = dt.datetime.now().replace(hour=hour, minute=minute, second=0, microsecond=0)
     code = frozen_code(runs, args.code)
-    return worker(args.study, study, runs, code, code.name[len("code-"):], args.core, args.python)
+    return worker(args.study, study, runs, code, code.name[len("code-"):], args.core, args.python, deadline)
 
 
 if __name__ == "__main__":

@@ -88,3 +88,39 @@ def test_a_claim_is_exclusive_until_its_process_is_gone(tmp_path: Path) -> None:
     assert study_runner.claim(tmp_path, job)
     study_runner.release(tmp_path, job)
     assert not (tmp_path / "claims" / job.name).exists()
+
+
+def test_a_job_whose_training_outlived_its_worker_is_not_claimed(tmp_path: Path) -> None:
+    from fewshot_nsl.runtime.run_lock import RunLock
+
+    job = study_runner.Job("d", "a", 0, 0, 1)
+    with RunLock(job.run_dir(tmp_path)):
+        assert study_runner.training_now(job.run_dir(tmp_path))
+        assert not study_runner.claim(tmp_path, job)
+    assert not study_runner.training_now(job.run_dir(tmp_path))
+    assert study_runner.claim(tmp_path, job)
+
+
+def test_deadline_uses_the_longest_kept_wall_time_of_the_row(tmp_path: Path, monkeypatch) -> None:
+    import datetime as dt
+
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    study = study_runner.Study("equal-5k", ("d", "e"), ("a", "b"), seeds=(0, 1))
+    jobs = {(j.dataset, j.row, j.seed): j for j in study_runner.jobs_of(study)}
+    kept = jobs[("d", "a", 0)].kept_dir("s")
+    kept.mkdir(parents=True)
+    (kept / "PROVENANCE.json").write_text(json.dumps({"session_wall_s": 3600.0}))
+    soon = dt.datetime.now() + dt.timedelta(minutes=30)
+    assert not study_runner.fits("s", study, jobs[("d", "a", 1)], soon)   # 60 min expected
+    assert not study_runner.fits("s", study, jobs[("e", "a", 0)], soon)   # the same row on another dataset
+    assert study_runner.fits("s", study, jobs[("d", "b", 0)], soon)       # nothing kept of row b: no estimate
+    assert study_runner.fits("s", study, jobs[("d", "a", 1)], None)
+
+
+def test_a_finished_job_without_its_worker_is_kept(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    study = study_runner.Study("equal-5k", ("d",), ("a",), seeds=(1,))
+    job = study_runner.jobs_of(study)[0]
+    _fake_finished_run(job.run_dir(tmp_path / "runs"))
+    study_runner.keep_orphans("s", study, tmp_path / "runs", "abc")
+    assert (job.kept_dir("s") / "DONE").exists()
