@@ -73,6 +73,9 @@ STUDIES: Dict[str, Study] = {
     # issue 13, priority (d): the other rows at the same episode count, one seed
     "equal-5k-d": Study("equal-5k", ("mini-imagenet",), ("maml", "relationnet", "matchingnet", "finetune", "nn"),
                         seeds=(0,)),
+    # issue 12 item 5: the half-resolution predictor beside the spec predictor at the cpu budget
+    "cpu-predictors": Study("cpu-predictors", ("mini-imagenet",), ("protonet", "dynamic-cnn4", "dynamic-cnn4-half-res"),
+                            first=("dynamic-cnn4-half-res", "dynamic-cnn4")),
     # issue 16: the CIFAR-10 stand-in of the generic-recognition table
     "cifar-cpu": Study("cifar-cpu", ("mini-imagenet-generic",), ("plain", "static-dns", "static-uns", "dynamic-dns"),
                        table="cifar"),

@@ -36,7 +36,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--methods", nargs="+", default=None, metavar="ROW",
                    help="rows to run (default: all): " + "; ".join(
                        f"--table {name}: {', '.join(r.key for r in spec.rows)}" for name, spec in TABLES.items())
-                   + "; budget equal-5k adds static-dns, dynamic-cnn4-g1, protonet-cnn9")
+                   + "".join(f"; budget {b} has {', '.join(r.key for r in budget.rows)}"
+                             for spec in TABLES.values() for b, budget in spec.budgets.items() if budget.rows))
     p.add_argument("--way", type=int, default=5, action=_Given, help="few-shot tables only")
     p.add_argument("--shot", type=int, default=5, action=_Given, help="few-shot tables only")
     p.add_argument("--query", type=int, default=15, action=_Given, help="few-shot tables only")

@@ -98,6 +98,14 @@ EQUAL_ROWS: tuple[Row, ...] = (
 #: step (an inner loop per episode; a classifier fitted on each; a cheap supervised mini-batch), so that
 #: validating stays under 5 % of training
 #: (benchmarks/RESULTS.md, "Learning-curve overhead")
+#: issue 12 item 5: the cheaper dynamic predictor beside the spec predictor, ProtoNet as the table's reference
+PREDICTOR_ROWS: tuple[Row, ...] = (
+    _BY_KEY["protonet"],
+    Row("dynamic-cnn4", "Dynamic NSN (spec predictor)", "dynamic", ("model.backbone=cnn4",), 71.26),
+    Row("dynamic-cnn4-half-res", "Dynamic NSN (half-res predictor)", "dynamic",
+        ("model.backbone=cnn4", "model.predictor=half-res")),
+)
+
 _EQUAL_CURVE: dict[str, tuple[str, ...]] = {
     "maml": ("train.val_episodes=20",),
     "metastatic": ("train.val_episodes=20",),
@@ -195,6 +203,24 @@ BUDGETS: dict[str, Budget] = {
                "fine-tuning 10: under 5 % of training each, RESULTS.md), not used for selection; measured on the 600"
                " standard *val* episodes with the last checkpoint",
         rows=EQUAL_ROWS,
+    ),
+    "cpu-predictors": Budget(
+        description="issue 12's cheaper predictor at the cpu budget: dynamic CNN-4 with the spec predictor and with "
+                    "the half-resolution one, the cpu budget's dynamic recipe; run it with --seeds 0 1 2",
+        overrides=("train.val_every=1000000", "train.val_episodes=100", "train.log_every=25"),
+        row_overrides={
+            "protonet": ("train.episodes=1500", "task.way=5"),
+            "dynamic-cnn4": ("train.episodes=1000", "model.predictor_gamma=0.1"),
+            "dynamic-cnn4-half-res": ("train.episodes=1000", "model.predictor_gamma=0.1"),
+        },
+        max_image_size=42,
+        eval_split="val",
+        eval_episodes=600,
+        checkpoint="last",
+        shrunk="the cpu budget's rows (ProtoNet 1,500 5-way episodes; dynamic CNN-4 1,000 episodes at predictor gamma "
+               "0.1, both predictors), images at 42 px, measured on the 600 standard *val* episodes with the last "
+               "checkpoint",
+        rows=PREDICTOR_ROWS,
     ),
     "paper": Budget(
         description="the paper-scale recipes of the presets (a GPU job): test split, best-on-val checkpoint",
