@@ -8,7 +8,7 @@ dicts. Add a row or a budget by adding an entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -204,24 +204,6 @@ BUDGETS: dict[str, Budget] = {
                " standard *val* episodes with the last checkpoint",
         rows=EQUAL_ROWS,
     ),
-    "cpu-predictors": Budget(
-        description="issue 12's cheaper predictor at the cpu budget: dynamic CNN-4 with the spec predictor and with "
-                    "the half-resolution one, the cpu budget's dynamic recipe; run it with --seeds 0 1 2",
-        overrides=("train.val_every=1000000", "train.val_episodes=100", "train.log_every=25"),
-        row_overrides={
-            "protonet": ("train.episodes=1500", "task.way=5"),
-            "dynamic-cnn4": ("train.episodes=1000", "model.predictor_gamma=0.1"),
-            "dynamic-cnn4-half-res": ("train.episodes=1000", "model.predictor_gamma=0.1"),
-        },
-        max_image_size=42,
-        eval_split="val",
-        eval_episodes=600,
-        checkpoint="last",
-        shrunk="the cpu budget's rows (ProtoNet 1,500 5-way episodes; dynamic CNN-4 1,000 episodes at predictor gamma "
-               "0.1, both predictors), images at 42 px, measured on the 600 standard *val* episodes with the last "
-               "checkpoint",
-        rows=PREDICTOR_ROWS,
-    ),
     "paper": Budget(
         description="the paper-scale recipes of the presets (a GPU job): test split, best-on-val checkpoint",
         # the NSN rows use ProtoNet's head, so they train with ProtoNet's way (20, Snell et al.; the protonet
@@ -235,3 +217,16 @@ BUDGETS: dict[str, Budget] = {
         shrunk="nothing",
     ),
 }
+
+#: issue 12 item 5: the cpu budget's recipe for its own rows (PREDICTOR_ROWS), both predictors alike
+BUDGETS["cpu-predictors"] = replace(
+    BUDGETS["cpu"],
+    description="issue 12's cheaper predictor at the cpu budget: dynamic CNN-4 with the spec predictor and with "
+                "the half-resolution one, the cpu budget's dynamic recipe; run it with --seeds 0 1 2",
+    row_overrides={**{k: BUDGETS["cpu"].row_overrides[k] for k in ("protonet", "dynamic-cnn4")},
+                   "dynamic-cnn4-half-res": BUDGETS["cpu"].row_overrides["dynamic-cnn4"]},
+    shrunk="the cpu budget's rows (ProtoNet 1,500 5-way episodes; dynamic CNN-4 1,000 episodes at predictor gamma "
+           "0.1, with either predictor), images at 42 px, measured on the 600 standard *val* episodes with the last "
+           "checkpoint",
+    rows=PREDICTOR_ROWS,
+)
