@@ -63,7 +63,8 @@ def _resolve(lb_dir: Path, recorded: str) -> Path:
     raise DataError(f"{lb_dir}/leaderboard.json names run {recorded}, which holds no metrics.jsonl")
 
 
-def _rows(lb_dir: Path) -> list[tuple[str, str, list[Path]]]:
+def leaderboard_rows(lb_dir: Path) -> list[tuple[str, str, list[Path]]]:
+    """(row key, label, run directories one per seed) of every row of the leaderboard folder, in table order."""
     table = lb_dir / "leaderboard.json"
     if not table.exists():
         return _scan(lb_dir)
@@ -98,7 +99,7 @@ def row_curve(key: str, label: str, run_dirs: list[Path]) -> RowCurve | None:
 def leaderboard_curves(lb_dir: str | Path) -> list[RowCurve]:
     """Every row's :class:`RowCurve` in table order (rows without validation points left out)."""
     lb_dir = Path(lb_dir)
-    curves = [row_curve(key, label, runs) for key, label, runs in _rows(lb_dir)]
+    curves = [row_curve(key, label, runs) for key, label, runs in leaderboard_rows(lb_dir)]
     found = [c for c in curves if c is not None]
     if not found:
         raise DataError(f"{lb_dir}: no row run recorded validation during training (train.val_every)")
