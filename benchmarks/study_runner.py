@@ -293,8 +293,11 @@ def expected_minutes(study_name: str, study: Study, job: Job) -> Optional[float]
         for other in jobs_of(study):
             if other.row != job.row or (same_dataset and other.dataset != job.dataset):
                 continue
-            path = other.kept_dir(study_name) / "PROVENANCE.json"
+            kept = other.kept_dir(study_name)
+            path = kept / "PROVENANCE.json"
             wall = json.loads(path.read_text()).get("session_wall_s") if path.exists() else None
+            if wall is None and (kept / "DONE").exists():  # kept without its worker: the training's own wall time
+                wall = json.loads((kept / "DONE").read_text() or "{}").get("wall_s")
             if isinstance(wall, (int, float)):
                 walls.append(wall / 60)
         if walls:
@@ -302,15 +305,17 @@ def expected_minutes(study_name: str, study: Study, job: Job) -> Optional[float]
     return None
 
 
-def fits(study_name: str, study: Study, job: Job, deadline: Optional[dt.datetime]) -> bool:
+def fits(study_name: str, study: Study, job: Job, deadline: Optional[dt.datetime],
+         unknown_minutes: float = 60.0) -> bool:
+    """Whether ``job`` is expected to end by ``deadline`` (a row with nothing kept yet: ``unknown_minutes``)."""
     if deadline is None:
         return True
     minutes = expected_minutes(study_name, study, job)
-    return dt.datetime.now() + dt.timedelta(minutes=minutes or 0) <= deadline
+    return dt.datetime.now() + dt.timedelta(minutes=unknown_minutes if minutes is None else minutes) <= deadline
 
 
 def worker(study_name: str, study: Study, runs: Path, code: Path, commit: str, core: Optional[int],
-           python: str, deadline: Optional[dt.datetime] = None) -> int:
+           python: str, deadline: Optional[dt.datetime] = None, unknown_minutes: float = 60.0) -> int:
     failures = 0
     while True:
         keep_orphans(study_name, study, runs, commit)
@@ -318,7 +323,7 @@ def worker(study_name: str, study: Study, runs: Path, code: Path, commit: str, c
             print(f"worker core={core}: {runs / 'STOP'} exists, stopping", flush=True)
             return 0
         todo = [j for j in jobs_of(study) if not finished(j.run_dir(runs))]
-        job = next((j for j in todo if fits(study_name, study, j, deadline) and claim(runs, j)), None)
+        job = next((j for j in todo if fits(study_name, study, j, deadline, unknown_minutes) and claim(runs, j)), None)
         if job is None:
             print(f"worker core={core}: nothing left to claim ({len(todo)} unfinished: claimed by others"
                   f"{' or not expected to end by the deadline' if deadline else ''})", flush=True)
@@ -369,6 +374,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--status", action="store_true", help="print every job's state, then stop")
     ap.add_argument("--deadline", help="HH:MM today: start no job expected (from the kept wall times of its row) "
                                        "to end later; touch RUNS/STOP to stop the workers after their jobs")
+    ap.add_argument("--unknown-minutes", type=float, default=60.0,
+                    help="--deadline: the expected length of a job of a row with nothing kept yet")
     args = ap.parse_args(argv)
     study, runs = STUDIES[args.study], args.runs.expanduser().resolve()
     runs.mkdir(parents=True, exist_ok=True)
@@ -383,7 +390,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         hour, minute = (int(v) for v in args.deadline.split(":"))
         deadline = dt.datetime.now().replace(hour=hour, minute=minute, second=0, microsecond=0)
     code = frozen_code(runs, args.code)
-    return worker(args.study, study, runs, code, code.name[len("code-"):], args.core, args.python, deadline)
+    return worker(args.study, study, runs, code, code.name[len("code-"):], args.core, args.python, deadline,
+                  args.unknown_minutes)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,8 @@ def test_deadline_uses_the_longest_kept_wall_time_of_the_row(tmp_path: Path, mon
     soon = dt.datetime.now() + dt.timedelta(minutes=30)
     assert not study_runner.fits("s", study, jobs[("d", "a", 1)], soon)   # 60 min expected
     assert not study_runner.fits("s", study, jobs[("e", "a", 0)], soon)   # the same row on another dataset
-    assert study_runner.fits("s", study, jobs[("d", "b", 0)], soon)       # nothing kept of row b: no estimate
+    assert not study_runner.fits("s", study, jobs[("d", "b", 0)], soon)   # nothing kept of row b: 60 min assumed
+    assert study_runner.fits("s", study, jobs[("d", "b", 0)], soon, unknown_minutes=20)
     assert study_runner.fits("s", study, jobs[("d", "a", 1)], None)
 
 
