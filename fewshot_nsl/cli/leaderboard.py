@@ -52,12 +52,16 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="run only every N-th row x seed job from the I-th (0-based) and write no table; the same "
                         "command without --shard then assembles the table from the finished runs")
+    p.add_argument("--reference", default=None, metavar="ROW",
+                   help="the row every other row's paired difference is taken to (default: the table's own, "
+                        + ", ".join(f"{name}: {spec.reference}" for name, spec in TABLES.items()) + ")")
     p.set_defaults(func=run_leaderboard_cli, given=set())
 
 
 def run_leaderboard_cli(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
     from ..experiments.jobs import parse_shard
+    from ..experiments.leaderboard import check_reference, select_rows
     from ..experiments.tables import TABLES
 
     spec = TABLES[args.table]
@@ -72,10 +76,16 @@ def run_leaderboard_cli(args: argparse.Namespace) -> int:
         raise ConfigError(f"--budget {args.budget!r} is not a budget of --table {args.table} "
                           f"(known: {', '.join(spec.budgets)})")
     shard = None if args.shard is None else parse_shard(args.shard)
+    chosen = {}
+    if args.reference is not None:
+        budget = spec.budgets[args.budget]
+        keys = [r.key for r in select_rows(args.methods, budget.rows or spec.rows)]
+        check_reference(args.reference, keys, chosen=True)
+        chosen = {"reference": args.reference}
     dataset = args.dataset if "dataset" in args.given else spec.default_dataset
     rows = spec.run(dataset, args.budget, args.out, data_root=args.data_root,
                     methods=args.methods, device=args.device, progress=args.progress, precision=args.precision,
-                    seeds=args.seeds, shard=shard, **task)
+                    seeds=args.seeds, shard=shard, **task, **chosen)
     if shard is not None:
         done = ", ".join(f"{r['key']}/seed {r['seed']}" for r in rows) or "none"
         print(f"shard {args.shard}: finished {len(rows)} job(s) ({done}); run without --shard to write the table")

@@ -216,6 +216,7 @@ def run_leaderboard(
     precision: str | None = None,
     seeds: Sequence[int] | None = None,
     shard: tuple[int, int] | None = None,
+    reference: str = REFERENCE_ROW,
 ) -> list[dict[str, Any]]:
     """Train and evaluate the rows of ``methods`` under ``budget``, once per seed; write the table files into ``out``.
 
@@ -225,7 +226,8 @@ def run_leaderboard(
     With ``shard`` (I, N) only the jobs of that shard (:mod:`.jobs`) are trained and evaluated, no table is
     written, and their per-seed entries are returned. ``precision`` sets ``train.precision`` of every row
     (default: each row's own, ``auto`` unless its preset or budget says otherwise); each row is evaluated in the
-    precision it was trained in.
+    precision it was trained in. ``reference``: the row every other row's paired difference is taken to (one of
+    the rows run; with shards only checked, as the shards write no table).
     """
     if budget not in BUDGETS:
         raise ConfigError(f"unknown budget {budget!r} (known: {', '.join(BUDGETS)})")
@@ -236,6 +238,7 @@ def run_leaderboard(
     b, out = BUDGETS[budget], Path(out)
     protocol = Protocol(dataset, b.eval_split, way, shot, query, b.eval_episodes, b.checkpoint)
     rows = select_rows(methods, b.rows or ROWS)
+    check_reference(reference, [r.key for r in rows], reference != REFERENCE_ROW)
     # every config is resolved (and every error raised) before any training
     configs = [row_config(r, b, dataset, data_root, device, progress, precision) for r in rows]
     episodes_file = episodes_file_for(protocol, out, data_root)
@@ -248,21 +251,28 @@ def run_leaderboard(
     if shard is not None:  # the unsharded command assembles the table once every shard has finished
         return [{k: v for k, v in e.items() if k != "_result"} for es in per_row.values() for e in es]
     entries = [combine_seeds(per_row[r.key]) for r in rows]
-    compare_seeded(entries, REFERENCE_ROW)
+    compare_seeded(entries, reference)
     entries.sort(key=lambda e: (e["rank"], -e["accuracy"]))
     for e in entries:
         e.pop("_results")
     note = describe(protocol, budget, b, episodes_file, read_episode_file(episodes_file).sha256,
                     [e["precision"] for e in entries])
-    write_outputs(entries, out, note, f"{dataset} {way}-way {shot}-shot, budget {budget}")
+    write_outputs(entries, out, note, f"{dataset} {way}-way {shot}-shot, budget {budget}", reference)
     return entries
 
 
-def write_outputs(entries: list[dict[str, Any]], out: Path, note: str, title: str) -> None:
+def check_reference(reference: str, keys: Sequence[str], chosen: bool) -> None:
+    """A reference row the user chose must be one of the rows run (the default may be absent: no deltas then)."""
+    if chosen and reference not in keys:
+        raise ConfigError(f"--reference {reference!r} is not one of the rows run ({', '.join(keys)})")
+
+
+def write_outputs(entries: list[dict[str, Any]], out: Path, note: str, title: str,
+                  reference: str = REFERENCE_ROW) -> None:
     """The few-shot table's ``leaderboard.md``, ``.csv``, ``.json`` and (with matplotlib) ``.png`` under ``out``."""
     from ..evaluation.plots import plot_leaderboard
 
-    write_table_files(out, f"{markdown_table(entries, REFERENCE_ROW)}\n\n{note}\n", csv_text(entries),
+    write_table_files(out, f"{markdown_table(entries, reference)}\n\n{note}\n", csv_text(entries),
                       json_rows(entries), lambda path: plot_leaderboard(entries, path, title))
 
 

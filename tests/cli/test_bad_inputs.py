@@ -246,3 +246,12 @@ def test_missing_eval_split_leaves_an_existing_run_untouched(capsys, finished_ru
                             "--set", "eval.way=3", "--set", "eval.query=2", "--set", "eval.split=nosuch",
                             "--episodes", "4", "--no-progress", "--out", str(finished_run)], "nosuch")
     assert _digest(finished_run) == before
+
+
+def test_leaderboard_reference_must_be_a_row_that_runs(tmp_path, capsys):
+    from fewshot_nsl.cli.main import main
+
+    code = main(["leaderboard", "--budget", "smoke", "--out", str(tmp_path / "lb"), "--methods", "protonet",
+                 "--reference", "dynamic-cnn4"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--reference 'dynamic-cnn4' is not one of the rows run" in err[0]

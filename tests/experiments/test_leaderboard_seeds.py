@@ -198,3 +198,17 @@ def test_equal_budget_rows_share_the_training_protocol():
     assert [r.key for r in select_rows(["protonet"], budget.rows)] == ["protonet"]
     assert [r.key for r in select_rows(["dynamic"], budget.rows)] == ["dynamic-cnn4", "dynamic-cnn4-g1",
                                                                       "dynamic-cnn9"]
+
+
+def test_another_reference_row_takes_the_paired_differences(tmp_path):
+    out = tmp_path / "lb"
+    rows = {r["key"]: r for r in run_leaderboard(
+        "synthetic", "smoke", out, methods=["protonet", "static", "dynamic-cnn4"], device="cpu", progress=False,
+        train_fn=FakeTrainer(), eval_fn=FakeEvaluator(), seeds=[0, 1], reference="dynamic-cnn4")}
+    assert rows["dynamic-cnn4"]["delta_reference"] is None
+    per_seed = [paired_difference(saved(out, "static", s), saved(out, "dynamic-cnn4", s))[0] for s in (0, 1)]
+    assert rows["static"]["delta_reference"] == pytest.approx(np.mean(per_seed))
+    assert "Δ vs dynamic-cnn4" in (out / "leaderboard.md").read_text()
+    with pytest.raises(ConfigError, match="--reference 'maml' is not one of the rows run"):
+        run_leaderboard("synthetic", "smoke", out, methods=["protonet"], device="cpu", progress=False,
+                        train_fn=FakeTrainer(), eval_fn=FakeEvaluator(), reference="maml")
