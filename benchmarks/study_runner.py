@@ -19,10 +19,11 @@ what it kept. Here
   the queue is empty however unequal the jobs are; a killed job resumes from its last periodic checkpoint when
   the same machine runs the worker again.
 
-    python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k --code 2b06744 --restore
-    for c in 0 1; do python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k \\
-        --code 2b06744 --core $c > ~/fewshot-runs/equal-5k/worker-$c.log 2>&1 & done
+    # a new session: put the kept jobs back and start one detached worker per core (each job pinned, 1 thread)
+    python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k --code 2b06744 --start 2 \\
+        --deadline 17:20            # no job expected to end after 17:20 starts (the session's end, less a margin)
     python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k --code 2b06744 --status
+    touch ~/fewshot-runs/equal-5k/STOP   # the workers stop after their current jobs
 """
 
 from __future__ import annotations
@@ -376,14 +377,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                        "to end later; touch RUNS/STOP to stop the workers after their jobs")
     ap.add_argument("--unknown-minutes", type=float, default=60.0,
                     help="--deadline: the expected length of a job of a row with nothing kept yet")
+    ap.add_argument("--start", type=int, metavar="N",
+                    help="restore the kept jobs, start N detached workers on cores 0..N-1 (logs RUNS/worker-C.log) "
+                         "with the other options given here, and return: the one command of a new session")
     args = ap.parse_args(argv)
     study, runs = STUDIES[args.study], args.runs.expanduser().resolve()
     runs.mkdir(parents=True, exist_ok=True)
     if args.status:
         status(args.study, study, runs)
         return 0
-    if args.restore:
+    if args.restore or args.start:
         print(f"restored {restore(args.study, study, runs)} kept job(s) under {runs}")
+    if args.start:
+        frozen_code(runs, args.code)  # once, before the workers race to make it
+        (runs / "STOP").unlink(missing_ok=True)
+        for core in range(args.start):
+            cmd = [args.python, str(Path(__file__).resolve()), args.study, "--runs", str(runs), "--code", args.code,
+                   "--core", str(core), "--unknown-minutes", str(args.unknown_minutes),
+                   *(["--deadline", args.deadline] if args.deadline else [])]
+            with (runs / f"worker-{core}.log").open("a") as log:
+                proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            print(f"worker on core {core}: pid {proc.pid}, log {runs / f'worker-{core}.log'}")
+        return 0
+    if args.restore:
         return 0
     deadline = None
     if args.deadline:
