@@ -63,6 +63,8 @@ class Study:
 
 
 STUDIES: Dict[str, Study] = {
+    # a minute on the packaged Omniglot: tries the runner (and its tests run it end to end)
+    "smoke": Study("smoke", ("omniglot",), ("protonet",), seeds=(0,)),
     # issue 13, priority (a): the paper's CNN-4 few-shot rows at one equal budget, three seeds
     "equal-5k-a": Study("equal-5k", ("mini-imagenet", "omniglot"),
                         ("protonet", "static", "static-dns", "metastatic", "dynamic-cnn4"),
@@ -96,7 +98,9 @@ class Job:
         return f"{self.dataset}--{self.row}--seed-{self.seed}"
 
     def run_dir(self, runs: Path) -> Path:
-        return runs / self.dataset / self.row / f"seed-{self.seed}"
+        """The leaderboard's layout (``experiments/jobs.seed_run_dir``): ROW/seed-N with several seeds, else ROW."""
+        row = runs / self.dataset / self.row
+        return row / f"seed-{self.seed}" if self.count > 1 else row
 
     def kept_dir(self, study: str) -> Path:
         return RESULTS / study / "runs" / self.dataset / self.row / f"seed-{self.seed}"

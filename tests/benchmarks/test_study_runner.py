@@ -125,3 +125,32 @@ def test_a_finished_job_without_its_worker_is_kept(tmp_path: Path, monkeypatch) 
     _fake_finished_run(job.run_dir(tmp_path / "runs"))
     study_runner.keep_orphans("s", study, tmp_path / "runs", "abc")
     assert (job.kept_dir("s") / "DONE").exists()
+
+
+@pytest.mark.slow
+def test_a_real_job_is_kept_restored_elsewhere_and_reused_by_the_leaderboard(tmp_path: Path, monkeypatch) -> None:
+    """The smoke study on the packaged Omniglot: one real job trained by a frozen copy of HEAD, kept, restored on
+    'another machine' (a fresh folder) and assembled into a table there without training or evaluating again."""
+    import subprocess
+
+    if subprocess.run(["git", "-C", str(study_runner.REPO), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("not a git checkout: the runner freezes a commit with git archive")
+    from fewshot_nsl.experiments.leaderboard import run_leaderboard
+
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    monkeypatch.delenv("FEWSHOT_NSL_DATA", raising=False)  # the packaged Omniglot, whatever the machine holds
+    first, second = tmp_path / "machine-1", tmp_path / "machine-2"
+    assert study_runner.main(["smoke", "--runs", str(first), "--code", "HEAD"]) == 0
+    job = study_runner.jobs_of(study_runner.STUDIES["smoke"])[0]
+    kept = job.kept_dir("smoke")
+    assert (kept / "DONE").exists() and not (kept / "checkpoints").exists()
+    assert json.loads((kept / "PROVENANCE.json").read_text())["code_commit"]
+    assert study_runner.main(["smoke", "--runs", str(second), "--code", "HEAD", "--restore"]) == 0
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kept job was trained or evaluated again")
+
+    (row,) = run_leaderboard("omniglot", "smoke", second / "omniglot", methods=["protonet"], device="cpu",
+                             progress=False, seeds=[0], train_fn=refuse, eval_fn=refuse)
+    saved = json.loads(next((kept / "eval").glob("*.json")).read_text())
+    assert row["accuracy"] == pytest.approx(saved["mean"]) and row["seeds"] == [0]
