@@ -346,8 +346,11 @@ def worker(study_name: str, study: Study, runs: Path, code: Path, commit: str, c
                       f"({wall / 60:.1f} min) kept in {_shown(dest)}", flush=True)
             else:
                 failures += 1
-                print(f"core={core} FAILED {job.name} rc={rc}: see {runs / 'logs' / (job.name + '.log')}",
-                      flush=True)
+                log = runs / "logs" / f"{job.name}.log"
+                print(f"core={core} FAILED {job.name} rc={rc}: see {log}", flush=True)
+                if rc == 2:  # bad input (the toolkit's one-line errors): another try cannot help
+                    print(f"core={core} stopping: {log.read_text().strip().splitlines()[-1]}", flush=True)
+                    return 2
                 if failures >= 3:
                     return 1
         finally:
