@@ -310,6 +310,18 @@ def expected_minutes(study_name: str, study: Study, job: Job) -> Optional[float]
     return None
 
 
+def parse_deadline(text: str, now: dt.datetime) -> dt.datetime:
+    """The next ``HH:MM`` on the clock after ``now``: today, or tomorrow when that time of day has passed
+    (a session that ends after midnight). Bad text: SystemExit 2 with one line naming the setting."""
+    try:
+        hour, minute = (int(v) for v in text.split(":"))
+        deadline = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    except ValueError:
+        print(f"error: --deadline must be HH:MM (24-hour clock), got {text!r}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return deadline if deadline > now else deadline + dt.timedelta(days=1)
+
+
 def fits(study_name: str, study: Study, job: Job, deadline: Optional[dt.datetime],
          unknown_minutes: float = 60.0) -> bool:
     """Whether ``job`` is expected to end by ``deadline`` (a row with nothing kept yet: ``unknown_minutes``)."""
@@ -380,7 +392,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--restore", action="store_true", help="put the kept jobs back under --runs, then stop")
     ap.add_argument("--status", action="store_true", help="print every job's state, then stop")
-    ap.add_argument("--deadline", help="HH:MM today: start no job expected (from the kept wall times of its row) "
+    ap.add_argument("--deadline", help="HH:MM (the next one on the clock: today, or tomorrow once passed): start no job expected (from the kept wall times of its row) "
                                        "to end later; touch RUNS/STOP to stop the workers after their jobs")
     ap.add_argument("--unknown-minutes", type=float, default=60.0,
                     help="--deadline: the expected length of a job of a row with nothing kept yet")
@@ -408,10 +420,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.restore:
         return 0
-    deadline = None
-    if args.deadline:
-        hour, minute = (int(v) for v in args.deadline.split(":"))
-        deadline = dt.datetime.now().replace(hour=hour, minute=minute, second=0, microsecond=0)
+    deadline = parse_deadline(args.deadline, dt.datetime.now()) if args.deadline else None
     code = frozen_code(runs, args.code)
     return worker(args.study, study, runs, code, code.name[len("code-"):], args.core, args.python, deadline,
                   args.unknown_minutes)

@@ -118,6 +118,29 @@ def test_deadline_uses_the_longest_kept_wall_time_of_the_row(tmp_path: Path, mon
     assert study_runner.fits("s", study, jobs[("d", "a", 1)], None)
 
 
+@pytest.mark.parametrize("now, text, expected", [
+    ("2026-12-02 21:42", "00:25", "2026-12-03 00:25"),   # a session that ends after midnight
+    ("2026-12-02 14:00", "17:20", "2026-12-02 17:20"),
+    ("2026-12-02 17:20", "17:20", "2026-12-03 17:20"),   # the time of day has come: the next one
+])
+def test_a_deadline_is_the_next_time_of_day_on_the_clock(now: str, text: str, expected: str) -> None:
+    import datetime as dt
+
+    parsed = study_runner.parse_deadline(text, dt.datetime.fromisoformat(now))
+    assert parsed == dt.datetime.fromisoformat(expected)
+
+
+@pytest.mark.parametrize("text", ["25", "ab:cd", "1:2:3"])
+def test_a_bad_deadline_is_one_line_and_exit_2(text: str, capsys) -> None:
+    import datetime as dt
+
+    with pytest.raises(SystemExit) as stop:
+        study_runner.parse_deadline(text, dt.datetime(2026, 12, 2, 12, 0))
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--deadline" in err and repr(text) in err
+
+
 def test_a_finished_job_without_its_worker_is_kept(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
     study = study_runner.Study("equal-5k", ("d",), ("a",), seeds=(1,))
