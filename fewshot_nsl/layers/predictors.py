@@ -58,11 +58,15 @@ class NormalizedConv2d(nn.Module):
         y = F.conv2d(x, self.weight, padding=k // 2)  # under autocast: bf16/fp16, the costly part
         # The patch norm stays fp32 even under autocast: it sums C*k*k squares (bf16 would round each to 8 bits and
         # the sum again) and eps = 1e-4 is below bf16's resolution at 1; it is one channel, so fp32 is cheap.
+        # Only the finished 1-channel scale is rounded to y's dtype: multiplying the hidden-width y by an fp32
+        # scale would make (and back-propagate through) fp32 copies of it: 4 % of a bf16 dynamic DNS step at
+        # 42 px, 16 % at 84 px (RESULTS.md, issue 12); the product is rounded to bf16 either way. fp32/float64:
+        # the same operations as before, bit for bit.
         with torch.autocast(x.device.type, enabled=False):
             xf = x.to(torch.promote_types(x.dtype, torch.float32))  # float64 stays float64
             box = torch.ones(1, 1, k, k, dtype=xf.dtype, device=x.device)
             patch_sq = F.conv2d((xf * xf).sum(1, keepdim=True), box, padding=k // 2)
-            return (y * torch.rsqrt(patch_sq + self.eps)).to(y.dtype)
+            return y * torch.rsqrt(patch_sq + self.eps).to(y.dtype)
 
 
 class CosineConv2d(NormalizedConv2d):
