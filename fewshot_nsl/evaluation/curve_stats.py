@@ -19,8 +19,7 @@ import numpy as np
 from ..core.errors import DataError
 from ..core.stats import seed_ci95
 from ..runtime.yaml_io import read_yaml
-from .curves import leaderboard_rows
-from .plots import read_metrics
+from .curves import leaderboard_rows, validation_points
 
 
 @dataclass(frozen=True)
@@ -44,14 +43,10 @@ def _seed(run_dir: Path, position: int) -> int:
 
 def seed_curves(key: str, label: str, run_dirs: list[Path]) -> SeedCurves | None:
     """The row's :class:`SeedCurves`; None when no run validated during training."""
-    points = []
-    for run in run_dirs:
-        val = [r for r in read_metrics(run) if "val_accuracy" in r and "episode" in r]
-        points.append({int(r["episode"]): float(r["val_accuracy"]) for r in val})
-    common = sorted(set.intersection(*(set(p) for p in points))) if points else []
+    common, per_seed = validation_points(run_dirs)
     if not common:
         return None
-    acc = np.array([[p[e] for e in common] for p in points], dtype=np.float64)
+    acc = np.array([[float(s[e]["val_accuracy"]) for e in common] for s in per_seed], dtype=np.float64)
     return SeedCurves(key, label, tuple(_seed(r, i) for i, r in enumerate(run_dirs)), np.array(common), acc)
 
 
@@ -92,7 +87,7 @@ def gap_curve(row: SeedCurves, reference: SeedCurves) -> tuple[np.ndarray, np.nd
 def curve_summary(lb_dir: str | Path, reference: str | None = "protonet", window: int = 2000) -> list[dict[str, Any]]:
     """One dict per row of the leaderboard folder ``lb_dir`` (fractions): ``key``, ``label``, ``seeds``,
     ``final`` / ``final_ci95`` (the last point, across seeds), ``slope`` / ``slope_ci95`` / ``slope_points``
-    (:func:`end_slope`, per 1,000 episodes), and for rows other than ``reference`` (when that row is there)
+    (:func:`end_slope`, per 1,000 episodes; ``slope`` None with fewer than two points in the window), and for rows other than ``reference`` (when that row is there)
     ``gap_episodes``, ``gap`` and ``gap_ci95`` (:func:`gap_curve`)."""
     lb_dir = Path(lb_dir)
     rows = [seed_curves(k, label, runs) for k, label, runs in leaderboard_rows(lb_dir)]
@@ -105,7 +100,10 @@ def curve_summary(lb_dir: str | Path, reference: str | None = "protonet", window
     out = []
     for r in found:
         final, final_ci = seed_ci95(r.accuracy[:, -1])
-        slope, slope_ci, points = end_slope(r, window)
+        try:
+            slope, slope_ci, points = end_slope(r, window)
+        except DataError:  # a curve still short of two points in the window (a study in progress): no slope
+            slope, slope_ci, points = None, None, int((r.episodes >= r.episodes[-1] - window).sum())
         item: dict[str, Any] = {"key": r.key, "label": r.label, "seeds": list(r.seeds),
                                 "last_episode": int(r.episodes[-1]), "final": final, "final_ci95": final_ci,
                                 "slope": slope, "slope_ci95": slope_ci, "slope_points": points,
@@ -128,7 +126,8 @@ def summary_markdown(items: list[dict[str, Any]], reference: str | None = "proto
              "(points / 1,000 episodes) |", "|---|---|---|---|---|"]
     for it in items:
         lines.append(f"| {it['label']} | {len(it['seeds'])} | {it['last_episode']:,} | "
-                     f"{_pct(it['final'], it['final_ci95'])} | {_pct(it['slope'], it['slope_ci95'])} "
+                     f"{_pct(it['final'], it['final_ci95'])} | "
+                     f"{'n/a' if it['slope'] is None else _pct(it['slope'], it['slope_ci95'])} "
                      f"({it['slope_points']} points, last {it['slope_window']:,}) |")
     gaps = [it for it in items if "gap" in it]
     if gaps:

@@ -4,11 +4,15 @@ Read from files only: ``leaderboard.json`` names the rows and their run director
 seed); without it (a study whose shards are still running) every ``ROW/metrics.jsonl`` and
 ``ROW/seed-N/metrics.jsonl`` under the directory is a curve. Each run's ``metrics.jsonl`` validation records
 give the points: ``episode``, ``val_accuracy`` (a fraction) and ``wall_s`` (the run's wall clock there).
+In such a scan a row whose seeds have partly finished (``DONE``) is drawn from its finished seeds only: a seed
+still training would cut every seed's curve off at its own progress (a row is compared at the training episodes
+all its seeds validated at); a row with no finished seed is drawn from every seed, to show a study's progress.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +20,8 @@ import numpy as np
 
 from ..core.errors import DataError
 from .plots import read_metrics
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,9 @@ def is_leaderboard_dir(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_dir() or (path / "metrics.jsonl").exists():
         return False
-    return (path / "leaderboard.json").exists() or bool(_scan(path))
+    return (path / "leaderboard.json").exists() or any(
+        (row / "metrics.jsonl").exists() or any(row.glob("seed-*/metrics.jsonl")) for row in path.iterdir()
+        if row.is_dir())
 
 
 def _scan(lb_dir: Path) -> list[tuple[str, str, list[Path]]]:
@@ -49,6 +57,11 @@ def _scan(lb_dir: Path) -> list[tuple[str, str, list[Path]]]:
     for row in sorted(p for p in lb_dir.iterdir() if p.is_dir()):
         runs = [row] if (row / "metrics.jsonl").exists() else []
         runs += sorted(p for p in row.glob("seed-*") if (p / "metrics.jsonl").exists())
+        finished = [r for r in runs if (r / "DONE").exists()]
+        if finished and len(finished) < len(runs):
+            logger.info("row %s: %d of its %d seeds still training, left out of its curve", row.name,
+                        len(runs) - len(finished), len(runs))
+            runs = finished
         if runs:
             rows.append((row.name, row.name, runs))
     return rows
@@ -80,13 +93,19 @@ def leaderboard_rows(lb_dir: Path) -> list[tuple[str, str, list[Path]]]:
     return rows
 
 
-def row_curve(key: str, label: str, run_dirs: list[Path]) -> RowCurve | None:
-    """The curve of one row over its seeds' run directories; None when no run validated during training."""
+def validation_points(run_dirs: list[Path]) -> tuple[list[int], list[dict[int, dict]]]:
+    """(the training episodes at which every run validated, sorted; per run its validation records by episode)."""
     per_seed = []
     for run in run_dirs:
         val = [r for r in read_metrics(run) if "val_accuracy" in r and "episode" in r]
         per_seed.append({int(r["episode"]): r for r in val})
     common = sorted(set.intersection(*(set(s) for s in per_seed))) if per_seed else []
+    return common, per_seed
+
+
+def row_curve(key: str, label: str, run_dirs: list[Path]) -> RowCurve | None:
+    """The curve of one row over its seeds' run directories; None when no run validated during training."""
+    common, per_seed = validation_points(run_dirs)
     if not common:
         return None
     acc = np.array([[s[e]["val_accuracy"] for e in common] for s in per_seed], dtype=np.float64)

@@ -88,3 +88,21 @@ def test_plot_summary_of_a_run_directory_is_one_clear_error(tmp_path: Path, caps
     assert main(["plot", str(run), "--summary"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--summary takes one leaderboard --out folder" in err[0]
+
+
+def test_a_study_in_progress_summarises_its_finished_seeds_and_a_short_curve_has_no_slope(tmp_path: Path) -> None:
+    lb = _leaderboard(tmp_path)  # protonet and dynamic, seeds 0 and 1, none marked finished
+    for s in (0, 1):
+        (lb / "protonet" / f"seed-{s}" / "DONE").write_text("{}")
+    (lb / "dynamic" / "seed-0" / "DONE").write_text("{}")
+    _run(lb / "protonet" / "seed-2", 2, [0.9], episodes=[500])  # still training: one point so far
+    _run(lb / "static" / "seed-0", 0, [0.5, 0.6], episodes=[500, 1000])  # nothing of the row finished yet
+    items = {it["key"]: it for it in curve_summary(lb, "protonet", window=1000)}
+    assert items["protonet"]["seeds"] == [0, 1] and items["protonet"]["last_episode"] == 2500  # seed 2 left out
+    assert items["dynamic"]["seeds"] == [0]  # its unfinished seed 1 too
+    np.testing.assert_allclose(items["dynamic"]["gap"], [-0.01, 0.01, 0.02, 0.03, 0.04])
+    static = items["static"]  # drawn from its running seed: two points, shorter than the window's fit needs
+    assert static["seeds"] == [0] and static["last_episode"] == 1000 and static["slope"] is not None
+    short = curve_summary(lb, "protonet", window=100)
+    assert all(it["slope"] is None and it["slope_points"] == 1 for it in short)
+    assert main(["plot", str(lb), "--summary", "--window", "100"]) == 0
