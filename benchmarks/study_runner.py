@@ -76,6 +76,10 @@ STUDIES: Dict[str, Study] = {
     # issue 13, priority (d): the other rows at the same episode count, one seed
     "equal-5k-d": Study("equal-5k", ("mini-imagenet",), ("maml", "relationnet", "matchingnet", "finetune", "nn"),
                         seeds=(0,)),
+    # issue 13 item 4: the meta-learned static NSN's inner step (0.4 in (a)) at 0.1 and the spec's 0.01, one seed
+    # first; its code must train the metastatic row as (a)'s 2b06744 did (no change since to that path)
+    "equal-5k-e": Study("equal-5k", ("mini-imagenet",), ("metastatic-a0.1", "metastatic-a0.01"), seeds=(0, 1, 2),
+                        first=("metastatic-a0.01", "metastatic-a0.1")),
     # issue 12 item 5: the half-resolution predictor beside the spec predictor at the cpu budget
     "cpu-predictors": Study("cpu-predictors", ("mini-imagenet",), ("protonet", "dynamic-cnn4", "dynamic-cnn4-half-res"),
                             first=("dynamic-cnn4-half-res", "dynamic-cnn4")),

@@ -1,5 +1,6 @@
 """Seeds as an axis of the leaderboard: per-seed run directories, statistics over seeds, shards, reuse."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -181,7 +182,8 @@ def test_equal_budget_rows_share_the_training_protocol():
     keys = [r.key for r in budget.rows]
     assert keys[:8] == ["protonet", "static", "static-dns", "metastatic", "dynamic-cnn4", "dynamic-cnn4-g1",
                         "dynamic-cnn9", "protonet-cnn9"]
-    assert set(keys[8:]) == {"maml", "relationnet", "matchingnet", "finetune", "nn"}
+    assert set(keys[8:13]) == {"maml", "relationnet", "matchingnet", "finetune", "nn"}
+    assert keys[13:] == ["metastatic-a0.1", "metastatic-a0.01"]
     for dataset, size in (("mini-imagenet", 42), ("omniglot", 28)):
         for row in budget.rows:
             c = row_config(row, budget, dataset, None, "cpu", False)
@@ -193,6 +195,12 @@ def test_equal_budget_rows_share_the_training_protocol():
     assert config["dynamic-cnn4-g1"].model.predictor_gamma == 1.0
     assert config["protonet-cnn9"].model.backbone == "cnn9" and config["protonet-cnn9"].model.nsl == "none"
     assert config["protonet"].train.val_every == 500 and config["protonet"].train.val_episodes == 50
+    # (e): the meta-learned static NSN with only its inner step changed
+    assert config["metastatic"].method["inner_lr"] == 0.4
+    for key, lr in (("metastatic-a0.1", 0.1), ("metastatic-a0.01", 0.01)):
+        assert config[key].method == {**config["metastatic"].method, "inner_lr": lr}, key
+        assert dataclasses.replace(config[key], method=config["metastatic"].method) == config["metastatic"], key
+    assert [r.key for r in select_rows(["metastatic"], budget.rows)] == ["metastatic"]
     assert budget.checkpoint == "last" and budget.eval_split == "val" and budget.eval_episodes == 600
     # a row key selects that row only; a method name that is no key selects all its rows
     assert [r.key for r in select_rows(["protonet"], budget.rows)] == ["protonet"]
