@@ -1,8 +1,8 @@
 """Run a multi-session study one job at a time, one worker per core, and keep every finished job in the checkout.
 
 A study (issue 13's equal-budget comparisons, issue 16's CIFAR stand-in) is a list of (dataset, row, seed) jobs of
-one leaderboard budget. Each job is one ``fewshot-nsl leaderboard ... --methods ROW --seeds S... --shard I/N`` call (I = the
-seed's position), so its run directory (``ROW/seed-N``) and evaluation are exactly the ones the unsharded
+one leaderboard budget. Each job is one ``fewshot-nsl leaderboard ... --methods ROW --seeds S... --shard I/N``
+call (I = the seed's position), so its run directory (``ROW/seed-N``) and evaluation are exactly the ones the unsharded
 leaderboard of all the rows assembles its table from, whatever the table's row order.
 
 Why this script and not two static ``--shard i/2`` commands: a session's machine does not outlive the session
@@ -51,8 +51,8 @@ RESULTS = REPO / "benchmarks" / "results"
 class Study:
     """Jobs of one leaderboard budget: every row of ``rows`` x ``seeds`` on each of ``datasets``.
 
-    Jobs are *run* row group by row group (``first``: the rows whose comparison matters most, all their seeds, before the rest), so
-    a study cut short still has its headline comparison complete."""
+    Jobs are *run* row group by row group (``first``: the rows whose comparison matters most, all their seeds,
+    before the rest), so a study cut short still has its headline comparison complete."""
 
     budget: str
     datasets: Sequence[str]
@@ -281,7 +281,8 @@ def run_job(study: Study, job: Job, runs: Path, code: Path, core: Optional[int],
 
 
 def provenance(study_name: str, commit: str, core: Optional[int], wall: Optional[float]) -> dict:
-    return {"study": study_name, "code_commit": commit, "cpu_model": _cpu_model(), "core": core, "threads": 1,
+    return {"study": study_name, "code_commit": commit, "cpu_model": _cpu_model(), "cpu_numerics": cpu_numerics(),
+            "core": core, "threads": 1,
             "session_wall_s": None if wall is None else round(wall, 1),
             "finished": dt.datetime.now().isoformat(timespec="seconds")}
 
@@ -387,6 +388,30 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
+# The instruction sets that decide which oneDNN/MKL kernels a CPU runs, hence the rounding of a bf16 or fp32 step:
+# the same code and seed trained bit-identically on two AMD EPYC machines but not on an Intel Xeon with AMX
+# (benchmarks/RESULTS.md, the equal-5k study), so a kept job names them.
+NUMERICS_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_fp16")
+
+
+def cpu_numerics(cpuinfo: Optional[str] = None) -> dict:
+    """``{"vendor": ..., "flags": [...]}``: the CPU's vendor and which of ``NUMERICS_FLAGS`` it has."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return {"vendor": platform.processor() or "unknown", "flags": None}
+    vendor, flags = "unknown", set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "vendor_id":
+            vendor = value.strip()
+        elif key.strip() == "flags":
+            flags = set(value.split())
+            break  # every core reports the same flags
+    return {"vendor": vendor, "flags": [f for f in NUMERICS_FLAGS if f in flags]}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("study", choices=sorted(STUDIES))
@@ -396,7 +421,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--restore", action="store_true", help="put the kept jobs back under --runs, then stop")
     ap.add_argument("--status", action="store_true", help="print every job's state, then stop")
-    ap.add_argument("--deadline", help="HH:MM (the next one on the clock: today, or tomorrow once passed): start no job expected (from the kept wall times of its row) "
+    ap.add_argument("--deadline", help="HH:MM (the next one on the clock: today, or tomorrow once passed): start no "
+                                       "job expected (from the kept wall times of its row) "
                                        "to end later; touch RUNS/STOP to stop the workers after their jobs")
     ap.add_argument("--unknown-minutes", type=float, default=60.0,
                     help="--deadline: the expected length of a job of a row with nothing kept yet")

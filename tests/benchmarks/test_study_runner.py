@@ -177,3 +177,15 @@ def test_a_real_job_is_kept_restored_elsewhere_and_reused_by_the_leaderboard(tmp
                              progress=False, seeds=[0], train_fn=refuse, eval_fn=refuse)
     saved = json.loads(next((kept / "eval").glob("*.json")).read_text())
     assert row["accuracy"] == pytest.approx(saved["mean"]) and row["seeds"] == [0]
+
+
+def test_cpu_numerics_names_the_vendor_and_the_kernel_deciding_flags():
+    cpuinfo = ("processor\t: 0\nvendor_id\t: GenuineIntel\n"
+               "flags\t\t: fpu avx2 fma avx512f avx512_bf16 amx_tile amx_bf16\n"
+               "processor\t: 1\nvendor_id\t: GenuineIntel\nflags\t\t: fpu avx2\n")
+    numerics = study_runner.cpu_numerics(cpuinfo)
+    assert numerics == {"vendor": "GenuineIntel",
+                        "flags": ["avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"]}
+    assert study_runner.cpu_numerics("vendor_id : AuthenticAMD\nflags : avx2 fma\n") == {
+        "vendor": "AuthenticAMD", "flags": ["avx2", "fma"]}
+    assert set(study_runner.cpu_numerics()) == {"vendor", "flags"}  # this machine's, whatever it is
