@@ -87,8 +87,9 @@ def gap_curve(row: SeedCurves, reference: SeedCurves) -> tuple[np.ndarray, np.nd
 def curve_summary(lb_dir: str | Path, reference: str | None = "protonet", window: int = 2000) -> list[dict[str, Any]]:
     """One dict per row of the leaderboard folder ``lb_dir`` (fractions): ``key``, ``label``, ``seeds``,
     ``final`` / ``final_ci95`` (the last point, across seeds), ``slope`` / ``slope_ci95`` / ``slope_points``
-    (:func:`end_slope`, per 1,000 episodes; ``slope`` None with fewer than two points in the window), and for rows other than ``reference`` (when that row is there)
-    ``gap_episodes``, ``gap`` and ``gap_ci95`` (:func:`gap_curve`)."""
+    (:func:`end_slope`, per 1,000 episodes; ``slope`` None with fewer than two points in the window), and
+    for rows other than ``reference`` (when that row is there) ``gap_episodes``, ``gap`` and ``gap_ci95``
+    (:func:`gap_curve`)."""
     lb_dir = Path(lb_dir)
     rows = [seed_curves(k, label, runs) for k, label, runs in leaderboard_rows(lb_dir)]
     found = [r for r in rows if r is not None]

@@ -31,7 +31,7 @@ from ..runtime.config import Config, save_config
 from ..runtime.device import resolve_device, set_threads
 from ..runtime.distributed import DistInfo, barrier, episode_index, init_distributed
 from ..runtime.memory_format import place_method
-from ..runtime.precision import autocast, grad_scaler
+from ..runtime.precision import autocast, grad_scaler, slow_training_warning
 from ..runtime.run_dir import RunDir
 from ..runtime.run_lock import RunLock
 from .checkpointing import CheckpointSchedule
@@ -95,6 +95,9 @@ class Trainer:
         # the resolved precision (never auto) is what config.yaml records and every forward pass runs in
         self.precision = run_precision(config.train, self.device, self.run.config if resume else None)
         self.config = with_precision(config, self.precision)
+        slow = slow_training_warning(self.precision, self.device)
+        if slow:
+            log.warning(slow)
         self.scaler = grad_scaler(self.precision, self.device)  # a pass-through except in fp16
         self.model: torch.nn.Module = self.method
         if self.dist.enabled:
@@ -157,9 +160,12 @@ class Trainer:
         if not self.dist.is_main:
             return
         state = self._state()
-        save_checkpoint(state, self.run.last)
+        # best.pt before last.pt: a process killed between the two writes resumes from the previous last.pt and
+        # repeats this validation, so best.pt is rewritten; the other order would leave a last.pt that counts
+        # this validation as the best beside a best.pt that holds an older one, for good
         if best:
             save_checkpoint(state, self.run.best)
+        save_checkpoint(state, self.run.last)
         self.schedule.saved()
 
     def _log(self, record: Dict[str, Any]) -> None:

@@ -88,6 +88,12 @@ def test_grad_scaler_only_for_fp16():
     assert P.grad_scaler("fp16", "cpu").is_enabled()
 
 
+def test_fp16_on_a_cpu_is_warned_slow_and_nothing_else_is():
+    assert "fp16" in P.slow_training_warning("fp16", "cpu") and "bf16" in P.slow_training_warning("fp16", "cpu")
+    assert [P.slow_training_warning(p, d) for p, d in [("fp32", "cpu"), ("bf16", "cpu"), ("fp16", "cuda")]] == [
+        None, None, None]
+
+
 def test_protonet_logits_are_fp32_under_bf16_autocast_and_close_to_fp32():
     from fewshot_nsl.methods.protonet import ProtoNet
 

@@ -24,6 +24,13 @@ OVERRIDES = ["train.episodes=60", "task.way=5", "task.shot=5", "task.query=5", "
              "data.dataset=synthetic", "train.threads=1"]  # same thread count: oneDNN sums in a thread-dependent order
 
 
+#: fp16 on a CPU has no fast convolution backward (oneDNN's is 205-440x its fp32 one on an Intel Xeon with
+#: AVX512-FP16, RESULTS.md "fp16 on a CPU"): its killed-process run is shrunk to the fewest and smallest images
+#: that still train CNN-4 (four 2x2 poolings need 16 px), so that the GradScaler's resume is tested in seconds
+SHRUNK = {"fp16": ["train.episodes=8", "train.val_every=2", "train.val_episodes=2", "task.way=2", "task.shot=1",
+                   "task.query=1", "eval.query=1", "data.image_size=16"]}
+
+
 def _config(*extra):
     return resolve_config("protonet", overrides=OVERRIDES + list(extra))
 
@@ -77,7 +84,7 @@ def uninterrupted_in(uninterrupted, tmp_path_factory):
         if precision not in runs:
             torch.set_num_threads(1)
             runs[precision] = tmp_path_factory.mktemp(f"whole-{precision}")
-            train(_config(f"train.precision={precision}"), runs[precision])
+            train(_config(f"train.precision={precision}", *SHRUNK.get(precision, [])), runs[precision])
         return runs[precision]
     return run
 
@@ -86,17 +93,19 @@ def uninterrupted_in(uninterrupted, tmp_path_factory):
 @pytest.mark.parametrize("precision", [None, "fp32", "bf16", "fp16"])
 def test_killed_process_resumes_to_identical_weights(uninterrupted_in, tmp_path, precision):
     uninterrupted = uninterrupted_in(precision)
-    flags = ("--precision", precision) if precision else ()
+    shrunk = SHRUNK.get(precision, [])
+    flags = [*(("--precision", precision) if precision else ()), *(a for item in shrunk for a in ("--set", item))]
+    episodes = _config(*shrunk).train.episodes
     out = tmp_path / "killed"
     proc = _launch(out, *flags)
     _wait_for_checkpoint(proc, out / "checkpoints" / "last.pt")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     partial = load_checkpoint(out / "checkpoints" / "last.pt")
-    assert partial["step"] < 60, "the process finished before it could be killed"
+    assert partial["step"] < episodes, "the process finished before it could be killed"
     assert not (out / "DONE").exists()
     torch.set_num_threads(1)
-    train(_config(*[f"train.precision={precision}"] * bool(precision)), out)  # re-running into it resumes it
+    train(_config(*[f"train.precision={precision}"] * bool(precision), *shrunk), out)  # re-running into it resumes it
     whole = load_checkpoint(uninterrupted / "checkpoints" / "last.pt")
     resumed = load_checkpoint(out / "checkpoints" / "last.pt")
     _assert_same_state(whole, resumed)
@@ -227,3 +236,46 @@ def test_changed_config_is_refused_on_resume(uninterrupted):
 def test_interrupted_is_a_fewshot_error():
     err = TrainingInterrupted("x", signal.SIGINT)
     assert err.exit_code == 130
+
+
+class _Killed(BaseException):
+    """A process death at a chosen point: nothing in the trainer catches it, as nothing survives a SIGKILL."""
+
+
+def test_a_kill_between_the_checkpoint_writes_of_a_validation_loses_no_best_checkpoint(tmp_path, monkeypatch):
+    """Killed after any one checkpoint file of the run is written (an improving validation writes two), the
+    resumed run ends with the uninterrupted run's last.pt *and* best.pt: best.pt never lags what last.pt says."""
+    import fewshot_nsl.training.trainer as trainer_module
+
+    torch.set_num_threads(1)
+    small = [*SHRUNK["fp16"], "train.checkpoint_every_episodes=null", "train.checkpoint_every_minutes=null"]
+    whole = tmp_path / "whole"
+    writes = []
+    real_save = trainer_module.save_checkpoint
+
+    def counting(state, path):
+        writes.append(path.name)
+        real_save(state, path)
+    monkeypatch.setattr(trainer_module, "save_checkpoint", counting)
+    train(_config(*small), whole)
+    assert "best.pt" in writes and writes.count("last.pt") > 1
+    expected = {name: load_checkpoint(whole / "checkpoints" / name) for name in ("last.pt", "best.pt")}
+
+    for kill_after in range(1, len(writes)):
+        calls = []
+
+        def dying(state, path):
+            real_save(state, path)
+            calls.append(path.name)
+            if len(calls) == kill_after:
+                raise _Killed(path.name)
+        out = tmp_path / f"killed-after-{kill_after}"
+        monkeypatch.setattr(trainer_module, "save_checkpoint", dying)
+        with pytest.raises(_Killed):
+            train(_config(*small), out)
+        monkeypatch.setattr(trainer_module, "save_checkpoint", real_save)
+        train(_config(*small), out)  # the same command again: resumes (or, with no last.pt yet, starts over)
+        for name, state in expected.items():
+            resumed = load_checkpoint(out / "checkpoints" / name)
+            assert (resumed["step"], name, kill_after) == (state["step"], name, kill_after)
+            _assert_same_state(state, resumed)
