@@ -20,7 +20,9 @@ from typing import Dict
 import torch
 from torch import nn
 
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+from fewshot_nsl.runtime.precision import AUTOCAST_DTYPES
+
+DTYPES = {"fp32": torch.float32, **AUTOCAST_DTYPES}
 
 
 def time_conv(dtype: torch.dtype, channels_last: bool, images: int, size: int, repeats: int) -> Dict[str, float]:

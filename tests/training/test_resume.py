@@ -24,11 +24,13 @@ OVERRIDES = ["train.episodes=60", "task.way=5", "task.shot=5", "task.query=5", "
              "data.dataset=synthetic", "train.threads=1"]  # same thread count: oneDNN sums in a thread-dependent order
 
 
-#: fp16 on a CPU has no fast convolution backward (oneDNN's is 205-440x its fp32 one on an Intel Xeon with
-#: AVX512-FP16, RESULTS.md "fp16 on a CPU"): its killed-process run is shrunk to the fewest and smallest images
-#: that still train CNN-4 (four 2x2 poolings need 16 px), so that the GradScaler's resume is tested in seconds
-SHRUNK = {"fp16": ["train.episodes=8", "train.val_every=2", "train.val_episodes=2", "task.way=2", "task.shot=1",
-                   "task.query=1", "eval.query=1", "data.image_size=16"]}
+#: the fewest and smallest images that still train CNN-4 (four 2x2 poolings need 16 px), with a validation (and
+#: checkpoint) every 2 episodes. fp16's killed-process run uses them because fp16 on a CPU has no fast convolution
+#: backward (oneDNN's is 205-440x its fp32 one on an Intel Xeon with AVX512-FP16, RESULTS.md "fp16 on a CPU"), so
+#: the GradScaler's resume is tested in seconds; the kill-between-writes test, for its many short runs
+SMALL = ["train.episodes=8", "train.val_every=2", "train.val_episodes=2", "task.way=2", "task.shot=1", "task.query=1",
+         "eval.query=1", "data.image_size=16"]
+SHRUNK = {"fp16": SMALL}
 
 
 def _config(*extra):
@@ -248,7 +250,7 @@ def test_a_kill_between_the_checkpoint_writes_of_a_validation_loses_no_best_chec
     import fewshot_nsl.training.trainer as trainer_module
 
     torch.set_num_threads(1)
-    small = [*SHRUNK["fp16"], "train.checkpoint_every_episodes=null", "train.checkpoint_every_minutes=null"]
+    small = [*SMALL, "train.checkpoint_every_episodes=null", "train.checkpoint_every_minutes=null"]
     whole = tmp_path / "whole"
     writes = []
     real_save = trainer_module.save_checkpoint
