@@ -73,9 +73,11 @@ STUDIES: Dict[str, Study] = {
     "equal-5k-b": Study("equal-5k", ("mini-imagenet",), ("dynamic-cnn4-g1",)),
     # issue 13, priority (c): the dynamic CNN-9 NSN and its plain CNN-9 ProtoNet control
     "equal-5k-c": Study("equal-5k", ("mini-imagenet",), ("protonet-cnn9", "dynamic-cnn9")),
-    # issue 13, priority (d): the other rows at the same episode count, one seed
+    # issue 13, priority (d): the other rows at the same episode count, one seed; cheapest first (RESULTS.md,
+    # "Learning-curve overhead": nn and finetune ~0.5x ProtoNet's episode time, matchingnet and maml ~1.8x,
+    # relationnet ~3.7x), so a session's last half hour finishes jobs instead of starting long ones
     "equal-5k-d": Study("equal-5k", ("mini-imagenet",), ("maml", "relationnet", "matchingnet", "finetune", "nn"),
-                        seeds=(0,)),
+                        seeds=(0,), first=("nn", "finetune", "matchingnet", "maml")),
     # issue 13 item 4: the meta-learned static NSN's inner step (0.4 in (a)) at 0.1 and the spec's 0.01, one seed
     # first; its code must train the metastatic row as (a)'s 2b06744 did (no change since to that path)
     "equal-5k-e": Study("equal-5k", ("mini-imagenet",), ("metastatic-a0.1", "metastatic-a0.01"), seeds=(0, 1, 2),
