@@ -24,8 +24,10 @@ def test_protonet_head_rows_train_with_protonets_way_in_the_paper_budget():
     assert PAPER["maml"].task.way == PAPER["metastatic"].task.way == PAPER["maml"].eval.way == 5
 
 
-def test_paper_budget_keeps_the_released_gamma_and_inner_step():
-    assert PAPER["dynamic-cnn4"].model.predictor_gamma == PAPER["dynamic-cnn9"].model.predictor_gamma == 1.0
+def test_paper_budget_takes_gamma_and_inner_step_from_the_equal_5k_evidence():
+    # gamma 0.1 from equal-5k-b (the preset keeps the released 1.0); the inner step stays 0.01 (equal-5k-e)
+    assert PAPER["dynamic-cnn4"].model.predictor_gamma == PAPER["dynamic-cnn9"].model.predictor_gamma == 0.1
+    assert resolve_config("dynamic").model.predictor_gamma == 1.0
     assert PAPER["metastatic"].method_options().inner_lr == 0.01
 
 
