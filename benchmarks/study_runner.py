@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 
@@ -60,6 +62,11 @@ class Study:
     seeds: Sequence[int] = (0, 1, 2)
     table: str = "fewshot"
     first: Sequence[str] = ()
+    #: ``--precision`` of every job on every machine (None: the budget's own, ``auto``, resolved per machine)
+    precision: Optional[str] = None
+    #: whose kept jobs a new job must match in precision: ``study`` (rows compared seed by seed: every job) or
+    #: ``row`` (context rows of one seed each, compared only through their stated precision: the same row)
+    same_precision: str = "study"
 
 
 STUDIES: Dict[str, Study] = {
@@ -77,7 +84,13 @@ STUDIES: Dict[str, Study] = {
     # "Learning-curve overhead": nn and finetune ~0.5x ProtoNet's episode time, matchingnet and maml ~1.8x,
     # relationnet ~3.7x), so a session's last half hour finishes jobs instead of starting long ones
     "equal-5k-d": Study("equal-5k", ("mini-imagenet",), ("maml", "relationnet", "matchingnet", "finetune", "nn"),
-                        seeds=(0,), first=("nn", "finetune", "matchingnet", "maml")),
+                        seeds=(0,), first=("nn", "finetune", "matchingnet", "maml"), same_precision="row"),
+    # issue 13: more seeds of the headline pair (dynamic CNN-4 - ProtoNet, a tie at (a)'s three seeds), trained
+    # in fp32 on every machine: the 2026-12-05 session's CPU (AMD EPYC, AVX2 only) runs no native bf16, where
+    # `auto` is fp32 and bf16 is emulated (slow); pinning fp32 keeps every pair in one precision whichever CPU
+    # trains the next seeds. Each seed's pair is compared within itself, as (a)'s bf16 seeds are.
+    "equal-5k-f": Study("equal-5k", ("mini-imagenet",), ("protonet", "dynamic-cnn4"), seeds=(3, 4, 5),
+                        precision="fp32"),
     # issue 13 item 4: the meta-learned static NSN's inner step (0.4 in (a)) at 0.1 and the spec's 0.01, one seed
     # first; its code must train the metastatic row as (a)'s 2b06744 did (no change since to that path)
     "equal-5k-e": Study("equal-5k", ("mini-imagenet",), ("metastatic-a0.1", "metastatic-a0.01"), seeds=(0, 1, 2),
@@ -270,7 +283,8 @@ def run_job(study: Study, job: Job, runs: Path, code: Path, core: Optional[int],
     table = [] if study.table == "fewshot" else ["--table", study.table]  # older commits know no --table
     cmd = [python, "-m", "fewshot_nsl", "leaderboard", *table, "--budget", study.budget, "--dataset", job.dataset,
            "--out", str(runs / job.dataset), "--seeds", *map(str, study.seeds),
-           "--methods", job.row, "--shard", f"{job.index}/{job.count}", "--no-progress"]
+           "--methods", job.row, "--shard", f"{job.index}/{job.count}", "--no-progress",
+           *(["--precision", study.precision] if study.precision else [])]
     if core is not None:
         cmd = ["taskset", "-c", str(core), *cmd]
     env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -296,6 +310,48 @@ def keep_orphans(study_name: str, study: Study, runs: Path, commit: str) -> None
         if finished(run_dir) and not (kept / "DONE").exists():
             keep(study_name, job, run_dir, provenance(study_name, commit, None, None))
             print(f"kept {job.name} (finished without its worker) in {_shown(kept)}", flush=True)
+
+
+def kept_precision(kept: Path) -> Optional[str]:
+    """The precision a kept job trained in: its config.yaml's resolved ``train.precision`` (None: unreadable)."""
+    try:
+        return yaml.safe_load((kept / "config.yaml").read_text())["train"]["precision"]
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def machine_precision(study: Study, code: Path, python: str) -> str:
+    """The precision this machine trains the study's jobs in: the pinned one, or what the frozen code resolves
+    ``auto`` to here (bf16 only where the CPU runs it natively)."""
+    if study.precision and study.precision != "auto":
+        return study.precision
+    probe = ("import torch; from fewshot_nsl.runtime.precision import resolve_precision; "
+             "print(resolve_precision('auto', torch.device('cpu')))")
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    return subprocess.run([python, "-c", probe], env=env, check=True, capture_output=True,
+                          text=True).stdout.strip().splitlines()[-1]
+
+
+def precision_conflict(study_name: str, study: Study, precision: str) -> Optional[str]:
+    """One line naming a kept job that trained in another precision than ``precision`` where this study's rule
+    (:attr:`Study.same_precision`) says they must match and a job of that scope is still to train; else None.
+
+    Why: a study's rows are compared seed by seed, and a machine without native bf16 resolves ``auto`` to fp32
+    (the 2026-12-05 session's AMD EPYC, AVX2 only, started fp32 jobs beside bf16 kept ones before this check)."""
+    jobs = jobs_of(study)
+    for job in jobs:
+        if (job.kept_dir(study_name) / "DONE").exists():
+            continue  # only a job still to train can break the rule
+        scope = jobs if study.same_precision == "study" else [j for j in jobs if j.row == job.row]
+        for other in scope:
+            kept = other.kept_dir(study_name)
+            theirs = kept_precision(kept) if (kept / "DONE").exists() else None
+            if theirs is not None and theirs != precision:
+                return (f"study {study_name}: kept job {other.name} trained in {theirs}, but this machine would train "
+                        f"{job.name} in {precision} (a study's {'rows' if study.same_precision == 'study' else 'seeds'} "
+                        f"must share one precision); run it on a CPU that resolves to {theirs}, or pin the "
+                        f"study's precision")
+    return None
 
 
 def expected_minutes(study_name: str, study: Study, job: Job) -> Optional[float]:
@@ -421,7 +477,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--code", required=True, help="the commit whose package trains every job")
     ap.add_argument("--core", type=int, help="pin this worker to one core (taskset), one thread")
     ap.add_argument("--python", default=sys.executable)
-    ap.add_argument("--restore", action="store_true", help="put the kept jobs back under --runs, then stop")
+    ap.add_argument("--restore", action="store_true", help="put the kept jobs back under --runs, then stop (every "
+                                                           "worker also does this first)")
     ap.add_argument("--status", action="store_true", help="print every job's state, then stop")
     ap.add_argument("--deadline", help="HH:MM (the next one on the clock: today, or tomorrow once passed): start no "
                                        "job expected (from the kept wall times of its row) "
@@ -437,10 +494,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.status:
         status(args.study, study, runs)
         return 0
-    if args.restore or args.start:
-        print(f"restored {restore(args.study, study, runs)} kept job(s) under {runs}")
+    # every call that may train restores first: a worker started without --start/--restore on a fresh folder
+    # would otherwise train its kept jobs again and overwrite them in the checkout
+    print(f"restored {restore(args.study, study, runs)} kept job(s) under {runs}")
+    if args.restore:
+        return 0
+    code = frozen_code(runs, args.code)  # once, before --start's workers race to make it
+    conflict = precision_conflict(args.study, study, machine_precision(study, code, args.python))
+    if conflict:
+        print(f"error: {conflict}", file=sys.stderr)
+        return 2
     if args.start:
-        frozen_code(runs, args.code)  # once, before the workers race to make it
         (runs / "STOP").unlink(missing_ok=True)
         for core in range(args.start):
             cmd = [args.python, str(Path(__file__).resolve()), args.study, "--runs", str(runs), "--code", args.code,
@@ -450,10 +514,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             print(f"worker on core {core}: pid {proc.pid}, log {runs / f'worker-{core}.log'}")
         return 0
-    if args.restore:
-        return 0
     deadline = parse_deadline(args.deadline, dt.datetime.now()) if args.deadline else None
-    code = frozen_code(runs, args.code)
     return worker(args.study, study, runs, code, code.name[len("code-"):], args.core, args.python, deadline,
                   args.unknown_minutes)
 

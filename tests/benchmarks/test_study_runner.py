@@ -189,3 +189,75 @@ def test_cpu_numerics_names_the_vendor_and_the_kernel_deciding_flags():
     assert study_runner.cpu_numerics("vendor_id : AuthenticAMD\nflags : avx2 fma\n") == {
         "vendor": "AuthenticAMD", "flags": ["avx2", "fma"]}
     assert set(study_runner.cpu_numerics()) == {"vendor", "flags"}  # this machine's, whatever it is
+
+
+def _kept_job(tmp_path: Path, study_name: str, job, precision: str) -> None:
+    kept = job.kept_dir(study_name)
+    kept.mkdir(parents=True)
+    (kept / "DONE").write_text("{}")
+    (kept / "config.yaml").write_text(f"train:\n  precision: {precision}\n  seed: {job.seed}\n")
+
+
+def test_a_study_refuses_a_job_in_another_precision_than_its_kept_jobs(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    study = study_runner.Study("equal-5k", ("d",), ("protonet", "dynamic"), seeds=(0, 1))
+    jobs = {(j.row, j.seed): j for j in study_runner.jobs_of(study)}
+    _kept_job(tmp_path, "s", jobs[("protonet", 0)], "bf16")
+    assert study_runner.precision_conflict("s", study, "bf16") is None
+    line = study_runner.precision_conflict("s", study, "fp32")
+    assert line is not None and "protonet--seed-0 trained in bf16" in line and "in fp32" in line
+    assert "\n" not in line
+    for job in jobs.values():  # nothing left to train: nothing to refuse
+        if job.seed != 0 or job.row != "protonet":
+            _kept_job(tmp_path, "s", job, "bf16")
+    assert study_runner.precision_conflict("s", study, "fp32") is None
+
+
+def test_row_scoped_precision_only_binds_the_seeds_of_one_row(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    study = study_runner.Study("equal-5k", ("d",), ("nn", "maml"), seeds=(0, 1), same_precision="row")
+    jobs = {(j.row, j.seed): j for j in study_runner.jobs_of(study)}
+    _kept_job(tmp_path, "s", jobs[("nn", 0)], "bf16")
+    _kept_job(tmp_path, "s", jobs[("nn", 1)], "bf16")
+    assert study_runner.precision_conflict("s", study, "fp32") is None  # maml has no kept seed yet
+    _kept_job(tmp_path, "s", jobs[("maml", 0)], "bf16")
+    assert "maml--seed-0 trained in bf16" in study_runner.precision_conflict("s", study, "fp32")
+
+
+def test_a_pinned_precision_is_passed_to_every_job_and_needs_no_probe(tmp_path: Path, monkeypatch) -> None:
+    study = study_runner.STUDIES["equal-5k-f"]
+    assert study.precision == "fp32"
+    assert study_runner.machine_precision(study, tmp_path / "no-code", "no-python") == "fp32"
+    calls = []
+    monkeypatch.setattr(study_runner.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or
+                        type("R", (), {"returncode": 0})())
+    study_runner.run_job(study, study_runner.jobs_of(study)[0], tmp_path, tmp_path, None, "python")
+    assert calls and calls[0][-2:] == ["--precision", "fp32"]
+
+
+def test_the_machine_precision_of_an_unpinned_study_is_what_auto_resolves_to_here() -> None:
+    import torch
+
+    from fewshot_nsl.runtime.precision import resolve_precision
+
+    study = study_runner.STUDIES["equal-5k-a"]
+    assert study.precision is None
+    code = Path(__file__).resolve().parents[2]
+    assert study_runner.machine_precision(study, code, sys.executable) == resolve_precision("auto", torch.device("cpu"))
+
+
+def test_a_worker_on_a_fresh_folder_restores_its_kept_jobs_instead_of_training_them(tmp_path: Path,
+                                                                                      monkeypatch) -> None:
+    # a worker started without --start/--restore once trained a kept job again and overwrote it in the checkout
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    monkeypatch.setitem(study_runner.STUDIES, "one-kept", study_runner.Study("equal-5k", ("d",), ("a",), seeds=(1,)))
+    job = study_runner.jobs_of(study_runner.STUDIES["one-kept"])[0]
+    _fake_finished_run(job.run_dir(tmp_path / "elsewhere"))
+    kept = study_runner.keep("one-kept", job, job.run_dir(tmp_path / "elsewhere"), {"code_commit": "abc"})
+    before = {p.name: p.read_bytes() for p in kept.rglob("*") if p.is_file()}
+    monkeypatch.setattr(study_runner, "run_job", lambda *a, **k: pytest.fail("a kept job was trained again"))
+    monkeypatch.setattr(study_runner, "machine_precision", lambda *a: "fp32")
+    monkeypatch.setattr(study_runner, "frozen_code", lambda runs, commit: runs / "code-abc1234")
+    assert study_runner.main(["one-kept", "--runs", str(tmp_path / "fresh"), "--code", "HEAD"]) == 0
+    assert study_runner.finished(job.run_dir(tmp_path / "fresh"))
+    assert {p.name: p.read_bytes() for p in kept.rglob("*") if p.is_file()} == before
