@@ -89,10 +89,17 @@ def slow_training_warning(precision: str, device: DeviceLike) -> Optional[str]:
 
     fp16 on a CPU: PyTorch's CPU build has no fast fp16 convolution backward (oneDNN's measured 205-440x its
     fp32 one on an Intel Xeon with AVX512-FP16, RESULTS.md "fp16 on a CPU"), so an fp16 run is honoured but
-    told to use bf16 (native on CPUs with AVX512-BF16 or AMX) or fp32."""
+    told to use bf16 (native on CPUs with AVX512-BF16 or AMX) or fp32. bf16 on a CPU without native bf16 is
+    honoured and told likewise to use fp32."""
     if precision == "fp16" and _device_type(device) == "cpu":
         return ("train.precision=fp16 on a CPU trains hundreds of times slower than fp32 (no fast fp16 convolution "
                 "backward in PyTorch's CPU build); use bf16 (auto picks it where the CPU runs it natively) or fp32")
+    if precision == "bf16" and _device_type(device) == "cpu" and not cpu_has_native_bf16():
+        # an AVX2-only CPU (e.g. AMD EPYC Milan): oneDNN has no bf16 convolution there, PyTorch falls back to its
+        # reference im2col kernel; a 3x3 conv measured 6-25x its fp32 forward and 6-14x its backward
+        # (RESULTS.md, "bf16 on a CPU without native bf16")
+        return ("train.precision=bf16 on this CPU (no AVX512-BF16 or AMX) is emulated and trains several to tens of "
+                "times slower than fp32; use fp32 (auto picks it here)")
     return None
 
 

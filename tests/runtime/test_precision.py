@@ -88,10 +88,19 @@ def test_grad_scaler_only_for_fp16():
     assert P.grad_scaler("fp16", "cpu").is_enabled()
 
 
-def test_fp16_on_a_cpu_is_warned_slow_and_nothing_else_is():
+def test_fp16_on_a_cpu_is_warned_slow_and_nothing_else_is(monkeypatch):
+    monkeypatch.setattr(P, "cpu_has_native_bf16", lambda: True)
     assert "fp16" in P.slow_training_warning("fp16", "cpu") and "bf16" in P.slow_training_warning("fp16", "cpu")
     assert [P.slow_training_warning(p, d) for p, d in [("fp32", "cpu"), ("bf16", "cpu"), ("fp16", "cuda")]] == [
         None, None, None]
+
+
+def test_bf16_is_warned_slow_only_on_a_cpu_that_emulates_it(monkeypatch):
+    monkeypatch.setattr(P, "cpu_has_native_bf16", lambda: False)
+    line = P.slow_training_warning("bf16", "cpu")
+    assert "bf16" in line and "fp32" in line and "\n" not in line
+    assert [P.slow_training_warning(p, d) for p, d in [("fp32", "cpu"), ("bf16", "cuda")]] == [None, None]
+    assert P.resolve_precision("auto", "cpu") == "fp32"  # auto never picks the emulated one
 
 
 def test_protonet_logits_are_fp32_under_bf16_autocast_and_close_to_fp32():
