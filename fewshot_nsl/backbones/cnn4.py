@@ -13,14 +13,16 @@ from .base import Backbone
 
 
 def conv_block(factory: ConvFactory, in_channels: int, out_channels: int, pool: bool = True) -> nn.Sequential:
-    """[conv3x3 (plain or NS), BN, ReLU, (maxpool 2)]."""
-    layers: list[nn.Module] = [
-        factory.conv(in_channels, out_channels),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-    ]
+    """[conv3x3 (plain or NS), BN, ReLU, (maxpool 2)], computed as [conv, BN, (maxpool 2), ReLU].
+
+    Why pool first: ReLU is monotone, so relu(maxpool(x)) == maxpool(relu(x)) element for element, and the
+    gradients are the same too (the pool routes to the same argmax; where a window's max is <= 0 both give 0);
+    the ReLU and its backward then touch a quarter of the map (tests/backbones/test_pool_before_relu.py checks
+    outputs and gradients bit for bit against the textbook order)."""
+    layers: list[nn.Module] = [factory.conv(in_channels, out_channels), nn.BatchNorm2d(out_channels)]
     if pool:
         layers.append(nn.MaxPool2d(2))
+    layers.append(nn.ReLU(inplace=True))
     return nn.Sequential(*layers)
 
 
