@@ -15,6 +15,11 @@ what it kept. Here
   ``benchmarks/results/<study>/runs/`` (config.yaml, DONE, metrics.jsonl with the learning curve, eval/*.json with
   the per-episode accuracies, the weights' SHA-256): commit it, and the next session's ``--restore`` puts it back
   so the leaderboard reuses it instead of training it again;
+* a job still training when the session must end is *parked* (``--park``): its newest periodic checkpoint
+  (``last.pt``, then ``best.pt``), config and curve are copied into the checkout under
+  ``benchmarks/results/<study>/parked/``; commit them, and the next session's restore puts them back so that job
+  resumes where it was instead of starting over (on another CPU kind it no longer reproduces bit for bit, which
+  its PROVENANCE then records);
 * workers take the next unclaimed job from one queue (an atomic ``mkdir`` claim), so two cores stay busy until
   the queue is empty however unequal the jobs are; a killed job resumes from its last periodic checkpoint when
   the same machine runs the worker again.
@@ -24,6 +29,7 @@ what it kept. Here
         --deadline 17:20            # no job expected to end after 17:20 starts (the session's end, less a margin)
     python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k --code 2b06744 --status
     touch ~/fewshot-runs/equal-5k/STOP   # the workers stop after their current jobs
+    python benchmarks/study_runner.py equal-5k-a --runs ~/fewshot-runs/equal-5k --code 2b06744 --park  # session end
 """
 
 from __future__ import annotations
@@ -123,6 +129,9 @@ class Job:
 
     def kept_dir(self, study: str) -> Path:
         return RESULTS / study / "runs" / self.dataset / self.row / f"seed-{self.seed}"
+
+    def parked_dir(self, study: str) -> Path:
+        return RESULTS / study / "parked" / self.dataset / self.row / f"seed-{self.seed}"
 
 
 def jobs_of(study: Study) -> List[Job]:
@@ -230,10 +239,69 @@ def keep(study: str, job: Job, run_dir: Path, provenance: dict) -> Path:
     for p in eval_files(run_dir):
         shutil.copy2(p, tmp / "eval" / p.name)
     weights = {p.name: sha256(p) for p in sorted((run_dir / "checkpoints").glob("*.pt"))}
-    (tmp / "PROVENANCE.json").write_text(json.dumps({**provenance, "checkpoint_sha256": weights}, indent=1) + "\n")
+    # every park of this job (the checkout's copy has the latest; the run's own is what its restore brought)
+    parked = next((p for p in (job.parked_dir(study) / "PARKED.json", run_dir / "PARKED.json") if p.exists()), None)
+    history = {"parked": json.loads(parked.read_text())} if parked else {}
+    (tmp / "PROVENANCE.json").write_text(json.dumps({**provenance, **history, "checkpoint_sha256": weights},
+                                                    indent=1) + "\n")
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
+    shutil.rmtree(job.parked_dir(study), ignore_errors=True)
     return dest
+
+
+#: a checkpoint larger than this is not parked in the checkout (git keeps every parked version in its history)
+PARK_MAX_BYTES = 32 << 20
+
+
+def park(study_name: str, study: Study, runs: Path, commit: str) -> List[str]:
+    """Copy every unfinished job's newest checkpoint into the checkout (``Job.parked_dir``); one line per job.
+
+    ``last.pt`` is copied before ``best.pt``: a validation written between the two copies then leaves a best.pt
+    newer than last.pt, which resumes correctly (the trainer's own write order, trainer._save), never the reverse.
+    The copy is made beside the parked folder and renamed over it, so a parked job is whole or absent."""
+    lines = []
+    for job in jobs_of(study):
+        run_dir = job.run_dir(runs)
+        last = run_dir / "checkpoints" / "last.pt"
+        if finished(run_dir) or not last.exists() or (job.kept_dir(study_name) / "DONE").exists():
+            continue
+        dest = job.parked_dir(study_name)
+        tmp = dest.with_name(dest.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        (tmp / "checkpoints").mkdir(parents=True)
+        too_big = [p.name for p in (last, run_dir / "checkpoints" / "best.pt")
+                   if p.exists() and p.stat().st_size > PARK_MAX_BYTES]
+        if too_big:
+            shutil.rmtree(tmp)
+            lines.append(f"not parked {job.name}: {', '.join(too_big)} over {PARK_MAX_BYTES >> 20} MiB")
+            continue
+        for name in ("last.pt", "best.pt"):
+            if (run_dir / "checkpoints" / name).exists():
+                shutil.copy2(run_dir / "checkpoints" / name, tmp / "checkpoints" / name)
+        for name in ("config.yaml", "metrics.jsonl", "class_split.json"):
+            if (run_dir / name).exists():
+                shutil.copy2(run_dir / name, tmp / name)
+        history = json.loads((run_dir / "PARKED.json").read_text()) if (run_dir / "PARKED.json").exists() else []
+        episodes = _checkpoint_episodes(tmp / "checkpoints" / "last.pt")
+        history.append({"code_commit": commit, "cpu_model": _cpu_model(), "cpu_numerics": cpu_numerics(),
+                        "episodes": episodes, "parked": dt.datetime.now().isoformat(timespec="seconds")})
+        (tmp / "PARKED.json").write_text(json.dumps(history, indent=1) + "\n")
+        shutil.rmtree(dest, ignore_errors=True)
+        tmp.rename(dest)
+        lines.append(f"parked {job.name} at {episodes} episodes in {_shown(dest)}")
+    return lines
+
+
+def _checkpoint_episodes(path: Path) -> Optional[int]:
+    """The episodes a checkpoint has trained (its last metrics record), read without running code."""
+    try:
+        from fewshot_nsl.runtime.checkpoint import load_checkpoint  # the safe loader: allow-listed globals only
+        state = load_checkpoint(path)
+        records = [m for m in state.get("metrics", []) if "episode" in m]
+        return int(records[-1]["episode"]) if records else 0
+    except Exception:  # noqa: BLE001 - a description only; the copy is what matters
+        return None
 
 
 def restore(study_name: str, study: Study, runs: Path) -> int:
@@ -250,6 +318,22 @@ def restore(study_name: str, study: Study, runs: Path) -> int:
         done = (dest / "DONE").stat().st_mtime
         for p in eval_files(dest):  # git does not keep mtimes: the evaluation must read as made after training
             os.utime(p, (done + 1, done + 1))
+        n += 1
+    return n
+
+
+def restore_parked(study_name: str, study: Study, runs: Path) -> int:
+    """Put every parked job back under ``runs`` where that run directory has no checkpoint of its own (a newer
+    one, e.g. of the same machine's killed worker, wins) and the job is not kept; the count."""
+    n = 0
+    for job in jobs_of(study):
+        src, dest = job.parked_dir(study_name), job.run_dir(runs)
+        if not (src / "checkpoints" / "last.pt").exists() or (job.kept_dir(study_name) / "DONE").exists():
+            continue
+        if (dest / "checkpoints" / "last.pt").exists() or finished(dest):
+            continue
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(src, dest)
         n += 1
     return n
 
@@ -273,6 +357,8 @@ def status(study_name: str, study: Study, runs: Path) -> None:
             state = "running"
         elif (run_dir / "checkpoints").exists():
             state = "partial"
+        elif (job.parked_dir(study_name) / "checkpoints" / "last.pt").exists():
+            state = "parked"
         else:
             state = "pending"
         kept = "kept" if (job.kept_dir(study_name) / "DONE").exists() else ""
@@ -333,7 +419,7 @@ def machine_precision(study: Study, code: Path, python: str) -> str:
 
 
 def precision_conflict(study_name: str, study: Study, precision: str) -> Optional[str]:
-    """One line naming a kept job that trained in another precision than ``precision`` where this study's rule
+    """One line naming a kept (or parked) job that trained in another precision than ``precision`` where this study's rule
     (:attr:`Study.same_precision`) says they must match and a job of that scope is still to train; else None.
 
     Why: a study's rows are compared seed by seed, and a machine without native bf16 resolves ``auto`` to fp32
@@ -344,10 +430,12 @@ def precision_conflict(study_name: str, study: Study, precision: str) -> Optiona
             continue  # only a job still to train can break the rule
         scope = jobs if study.same_precision == "study" else [j for j in jobs if j.row == job.row]
         for other in scope:
-            kept = other.kept_dir(study_name)
-            theirs = kept_precision(kept) if (kept / "DONE").exists() else None
+            kept, parked = other.kept_dir(study_name), other.parked_dir(study_name)
+            theirs, how = ((kept_precision(kept), "kept") if (kept / "DONE").exists() else
+                           (kept_precision(parked), "parked") if (parked / "checkpoints" / "last.pt").exists() else
+                           (None, ""))
             if theirs is not None and theirs != precision:
-                return (f"study {study_name}: kept job {other.name} trained in {theirs}, but this machine would train "
+                return (f"study {study_name}: {how} job {other.name} trained in {theirs}, but this machine would train "
                         f"{job.name} in {precision} (a study's {'rows' if study.same_precision == 'study' else 'seeds'} "
                         f"must share one precision); run it on a CPU that resolves to {theirs}, or pin the "
                         f"study's precision")
@@ -480,6 +568,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--restore", action="store_true", help="put the kept jobs back under --runs, then stop (every "
                                                            "worker also does this first)")
     ap.add_argument("--status", action="store_true", help="print every job's state, then stop")
+    ap.add_argument("--park", action="store_true",
+                    help="copy every unfinished job's newest checkpoint into the checkout (commit it; the next "
+                         "session's workers resume from it), then stop; the training itself goes on")
     ap.add_argument("--deadline", help="HH:MM (the next one on the clock: today, or tomorrow once passed): start no "
                                        "job expected (from the kept wall times of its row) "
                                        "to end later; touch RUNS/STOP to stop the workers after their jobs")
@@ -496,7 +587,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     # every call that may train restores first: a worker started without --start/--restore on a fresh folder
     # would otherwise train its kept jobs again and overwrite them in the checkout
-    print(f"restored {restore(args.study, study, runs)} kept job(s) under {runs}")
+    if args.park:
+        for line in park(args.study, study, runs, args.code):
+            print(line)
+        return 0
+    print(f"restored {restore(args.study, study, runs)} kept job(s) and "
+          f"{restore_parked(args.study, study, runs)} parked one(s) under {runs}")
     if args.restore:
         return 0
     code = frozen_code(runs, args.code)  # once, before --start's workers race to make it

@@ -261,3 +261,69 @@ def test_a_worker_on_a_fresh_folder_restores_its_kept_jobs_instead_of_training_t
     assert study_runner.main(["one-kept", "--runs", str(tmp_path / "fresh"), "--code", "HEAD"]) == 0
     assert study_runner.finished(job.run_dir(tmp_path / "fresh"))
     assert {p.name: p.read_bytes() for p in kept.rglob("*") if p.is_file()} == before
+
+
+def _in_flight_run(run_dir: Path, episodes: int, precision: str = "fp32") -> None:
+    import torch
+
+    (run_dir / "checkpoints").mkdir(parents=True)
+    from fewshot_nsl.runtime.checkpoint import save_checkpoint
+
+    save_checkpoint({"model": {"w": torch.zeros(2)}, "step": episodes,
+                     "metrics": [{"step": episodes, "episode": episodes, "loss": 1.0}]}, run_dir / "checkpoints" / "last.pt")
+    save_checkpoint({"model": {"w": torch.ones(2)}, "step": episodes - 1}, run_dir / "checkpoints" / "best.pt")
+    (run_dir / "config.yaml").write_text(f"train:\n  precision: {precision}\n")
+    (run_dir / "metrics.jsonl").write_text('{"episode": 1}\n')
+
+
+def test_a_parked_job_comes_back_on_a_fresh_machine_and_leaves_when_kept(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    study = study_runner.Study("equal-5k", ("d",), ("a", "b"), seeds=(0,))
+    running, untouched = study_runner.jobs_of(study)
+    first = tmp_path / "machine-1"
+    _in_flight_run(running.run_dir(first), 1250)
+    lines = study_runner.park("s", study, first, "abc1234")
+    assert lines == [f"parked {running.name} at 1250 episodes in {running.parked_dir('s')}"]
+    parked = running.parked_dir("s")
+    assert sorted(p.name for p in (parked / "checkpoints").iterdir()) == ["best.pt", "last.pt"]
+    history = json.loads((parked / "PARKED.json").read_text())
+    assert history[0]["code_commit"] == "abc1234" and history[0]["episodes"] == 1250
+    assert not untouched.parked_dir("s").exists()  # nothing to park: no checkpoint
+
+    second = tmp_path / "machine-2"
+    assert study_runner.restore_parked("s", study, second) == 1
+    run_dir = running.run_dir(second)
+    assert (run_dir / "checkpoints" / "last.pt").read_bytes() == (parked / "checkpoints" / "last.pt").read_bytes()
+    assert study_runner.restore_parked("s", study, second) == 0  # its own checkpoint now wins
+    # parked again by the second machine: the history grows
+    assert len(study_runner.park("s", study, second, "abc1234")) == 1
+    assert len(json.loads((parked / "PARKED.json").read_text())) == 2
+
+    _fake_finished_run(tmp_path / "done")  # the job finishes on the second machine
+    for name in ("DONE", "eval"):
+        src = tmp_path / "done" / name
+        (run_dir / name).mkdir(exist_ok=True) if src.is_dir() else (run_dir / name).write_text(src.read_text())
+    (run_dir / "eval" / "val_5way5shot.json").write_text(json.dumps({"mean": 0.5, "ci95": 0.01}))
+    kept = study_runner.keep("s", running, run_dir, {"code_commit": "abc1234"})
+    assert len(json.loads((kept / "PROVENANCE.json").read_text())["parked"]) == 2
+    assert not parked.exists()
+
+
+def test_a_checkpoint_over_the_cap_is_not_parked(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(study_runner, "PARK_MAX_BYTES", 10)
+    study = study_runner.Study("equal-5k", ("d",), ("a",), seeds=(0,))
+    job = study_runner.jobs_of(study)[0]
+    _in_flight_run(job.run_dir(tmp_path / "m"), 10)
+    assert study_runner.park("s", study, tmp_path / "m", "abc")[0].startswith(f"not parked {job.name}")
+    assert not job.parked_dir("s").exists() and not job.parked_dir("s").with_name("seed-0.partial").exists()
+
+
+def test_a_parked_job_binds_the_precision_like_a_kept_one(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(study_runner, "RESULTS", tmp_path / "results")
+    study = study_runner.Study("equal-5k", ("d",), ("a",), seeds=(0,))
+    job = study_runner.jobs_of(study)[0]
+    _in_flight_run(job.run_dir(tmp_path / "m"), 10, precision="bf16")
+    study_runner.park("s", study, tmp_path / "m", "abc")
+    assert "parked job d--a--seed-0 trained in bf16" in study_runner.precision_conflict("s", study, "fp32")
+    assert study_runner.precision_conflict("s", study, "bf16") is None
