@@ -13,6 +13,7 @@ import torch
 
 from fewshot_nsl.runtime.checkpoint import load_checkpoint
 from fewshot_nsl.runtime.config import resolve_config
+from fewshot_nsl.runtime.precision import cpu_has_native_bf16
 from fewshot_nsl.experiments.train_run import train
 from fewshot_nsl.training.errors import TrainingDiverged, TrainingInterrupted
 
@@ -27,10 +28,12 @@ OVERRIDES = ["train.episodes=60", "task.way=5", "task.shot=5", "task.query=5", "
 #: the fewest and smallest images that still train CNN-4 (four 2x2 poolings need 16 px), with a validation (and
 #: checkpoint) every 2 episodes. fp16's killed-process run uses them because fp16 on a CPU has no fast convolution
 #: backward (oneDNN's is 205-440x its fp32 one on an Intel Xeon with AVX512-FP16, RESULTS.md "fp16 on a CPU"), so
-#: the GradScaler's resume is tested in seconds; the kill-between-writes test, for its many short runs
+#: the GradScaler's resume is tested in seconds; the kill-between-writes test, for its many short runs. bf16 uses
+#: them too on a CPU without native bf16 (an AVX2-only AMD EPYC: the reference im2col conv, 6-30x fp32, RESULTS.md
+#: "bf16 on a CPU without native bf16"), where the full-size bf16 case took 259 s of a loaded core.
 SMALL = ["train.episodes=8", "train.val_every=2", "train.val_episodes=2", "task.way=2", "task.shot=1", "task.query=1",
          "eval.query=1", "data.image_size=16"]
-SHRUNK = {"fp16": SMALL}
+SHRUNK = {"fp16": SMALL, **({} if cpu_has_native_bf16() else {"bf16": SMALL})}
 
 
 def _config(*extra):
